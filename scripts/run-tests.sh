@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Runs every check of `make test` and ends with one line counting them:
+#   N passed, N failed
+# A pytest suite counts each of its tests; every other step (a linter, a
+# molecule converge, an idempotence run) counts as one check. Full logs go
+# to .cache/logs/; a failing step prints its tail.
+#
+#   scripts/run-tests.sh [lint] [app] [molecule] [SCENARIO...]   (default: all)
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export PATH="$ROOT/.venv/bin:$PATH"
+LOGS="$ROOT/.cache/logs"
+RESULTS="$ROOT/.cache/results"
+mkdir -p "$LOGS" "$RESULTS"
+rm -f "$RESULTS"/*.xml
+PASSED=0
+FAILED=0
+FAILED_STEPS=()
+
+# Count a junit XML file's tests into the totals.
+count_junit() {
+  local xml=$1 t f e s
+  read -r t f e s < <(python3 - "$xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+tot = [sum(int(s.get(k, 0)) for s in suites) for k in ("tests", "failures", "errors", "skipped")]
+print(*tot)
+PY
+)
+  PASSED=$((PASSED + t - f - e - s))
+  FAILED=$((FAILED + f + e + s))   # a skipped check proves nothing: it counts as failed
+}
+
+# step NAME JUNIT_XML_OR_- COMMAND...
+step() {
+  local name=$1 xml=$2; shift 2
+  local log="$LOGS/$name.log" start rc
+  start=$(date +%s)
+  printf '==> %-40s ' "$name"
+  "$@" >"$log" 2>&1
+  rc=$?
+  printf '%s (%ss)\n' "$([ $rc = 0 ] && echo ok || echo FAILED)" "$(( $(date +%s) - start ))"
+  if [ "$xml" != - ] && [ -s "$xml" ]; then
+    count_junit "$xml"
+    [ $rc != 0 ] && ! grep -qE '<(failure|error)' "$xml" && FAILED=$((FAILED + 1))
+  elif [ $rc = 0 ]; then
+    PASSED=$((PASSED + 1))
+  else
+    FAILED=$((FAILED + 1))
+  fi
+  if [ $rc != 0 ]; then
+    FAILED_STEPS+=("$name")
+    echo "---- last lines of $log ----"
+    sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -v '^\s*│\?\s*$' | tail -n "${TAIL_LINES:-150}"
+    echo "---- end of $log ----"
+  fi
+  return 0
+}
+
+molecule_scenario() {
+  local s=$1
+  # Each stage is its own check, so a failure says where: converge, idempotence or verify.
+  step "molecule-$s-create" - molecule create -s "$s"
+  step "molecule-$s-converge" - molecule converge -s "$s"
+  step "molecule-$s-idempotence" - molecule idempotence -s "$s"
+  if [ -f "molecule/$s/side_effect.yml" ]; then
+    step "molecule-$s-side-effect" - molecule side-effect -s "$s"
+  fi
+  MOLECULE_JUNIT="$RESULTS/molecule-$s.xml" step "molecule-$s-verify" "$RESULTS/molecule-$s.xml" molecule verify -s "$s"
+  [ -n "${KEEP_HOSTS:-}" ] || step "molecule-$s-destroy" - molecule destroy -s "$s"
+}
+
+WHAT=("$@")
+[ ${#WHAT[@]} = 0 ] && WHAT=(lint app molecule)
+for w in "${WHAT[@]}"; do
+  case "$w" in
+    lint)
+      step yamllint - yamllint -s .
+      step ansible-lint - ansible-lint --offline --profile production
+      ;;
+    app)
+      if [ -d app/tests ]; then
+        step app-venv - bash -c "[ -x .venv-app/bin/python ] || python3 -m venv .venv-app; .venv-app/bin/pip install -q -r app/requirements-dev.txt"
+        step app-pytest "$RESULTS/app.xml" bash -c "cd app && ../.venv-app/bin/python -m pytest -q -p no:cacheprovider --junit-xml=$RESULTS/app.xml"
+      fi
+      ;;
+    molecule)
+      for d in molecule/*/molecule.yml; do molecule_scenario "$(basename "$(dirname "$d")")"; done
+      ;;
+    *) molecule_scenario "$w" ;;
+  esac
+done
+
+echo
+if [ ${#FAILED_STEPS[@]} -gt 0 ]; then
+  echo "failed steps: ${FAILED_STEPS[*]} (logs in .cache/logs/)"
+fi
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
