@@ -6,7 +6,7 @@ SUITES := bookworm trixie
 # Ansible and pip are much slower when Python may not write byte code.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup venv docker images images-rebuild test lint app-test molecule demo demo-destroy clean
+.PHONY: vault help setup venv docker images images-rebuild test lint app-test molecule demo demo-destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ demo: setup ## A local throwaway server running the whole stack; prints its URL
 
 demo-destroy: ## Remove the demo server
 	scripts/demo.sh destroy
+
+vault: venv ## Create an environment's encrypted vault with generated secrets: make vault ENV=prod
+	scripts/new-vault.sh $(ENV)
 
 clean: demo-destroy ## Remove the demo host, caches and virtualenvs (keeps the base images)
 	rm -rf .venv .venv-app .cache
