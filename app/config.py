@@ -18,8 +18,19 @@ from dotenv import load_dotenv
 
 basedir = os.path.abspath(os.path.dirname(__file__))
 
-# A real environment variable wins over the file (override=False).
-load_dotenv(os.path.join(basedir, '.env'), override=False)
+DOTENV_PATH = os.path.join(basedir, '.env')
+
+
+def load_env_file(path=DOTENV_PATH):
+    """Read KEY=value lines of ``path`` into os.environ.
+
+    A variable that is already set in the real environment wins over the
+    file (override=False). A missing file is not an error.
+    """
+    return load_dotenv(path, override=False)
+
+
+load_env_file()
 
 #: Directory with the static files; nginx serves /static/ straight from here.
 STATIC_DIR = os.path.join(basedir, 'static')
@@ -133,7 +144,10 @@ class Config:
 
     @classmethod
     def init_app(cls, app):
-        pass
+        # Apps share the package's logger: drop the mail/syslog handlers an
+        # earlier production app of this process may have put there.
+        _replace_handler(app.logger, 'mail', None)
+        _replace_handler(app.logger, 'syslog', None)
 
 
 class DevelopmentConfig(Config):

@@ -1,4 +1,7 @@
 """Where the database schema stands compared with the migration scripts."""
+import logging
+import sys
+
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -43,3 +46,23 @@ def probe(engine):
         # Empty table, or several rows (branches): not a single known head.
         return True, None if not rows else ','.join(sorted(r[0] for r in rows))
     return True, rows[0][0]
+
+
+class StderrHandler(logging.StreamHandler):
+    """Log to whatever sys.stderr is when a record is written.
+
+    Used by migrations/alembic.ini: a plain StreamHandler would keep the
+    stream that was sys.stderr when `flask db`/`flask deploy` configured
+    logging, which may be closed by the time a later record comes.
+    """
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass

@@ -133,16 +133,21 @@ class User(UserMixin, db.Model):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         if self.role is None:
-            admin = current_app.config.get('FLASKY_ADMIN')
-            if admin and self.email and self.email.lower() == admin.lower():
-                self.role = db.session.scalar(
-                    select(Role).filter_by(name='Administrator'))
-            if self.role is None:
-                self.role = db.session.scalar(
-                    select(Role).filter_by(default=True))
+            self.role = self._initial_role()
         # Everyone follows themselves, so their own posts show up in the
         # "followed" list of the home page.
         self.follow(self)
+
+    def _initial_role(self):
+        admin = current_app.config.get('FLASKY_ADMIN')
+        # No autoflush: other new users may not be in the session yet.
+        with db.session.no_autoflush:
+            if admin and self.email and self.email.lower() == admin.lower():
+                role = db.session.scalar(
+                    select(Role).filter_by(name='Administrator'))
+                if role is not None:
+                    return role
+            return db.session.scalar(select(Role).filter_by(default=True))
 
     # --- password -----------------------------------------------------
 
