@@ -11,7 +11,7 @@ from flask import current_app
 from flask_migrate import upgrade
 
 from . import db
-from .migration_state import current_revision
+from .migration_state import current_revision, is_known_revision
 from .models import Role, User
 from .ops import SELFTEST_MAX_AGE, make_selftest_token
 
@@ -35,6 +35,12 @@ def register_commands(app):
         try:
             before = current_revision(db.engine)
             result['migrated_from'] = before
+            directory = current_app.extensions['migrate'].directory
+            if not is_known_revision(directory, before):
+                raise RuntimeError(
+                    f'the database is at revision {before!r}, which this '
+                    'release does not know (written by a newer release?); '
+                    'not touching it')
             if before != head:
                 upgrade()
             after = current_revision(db.engine)

@@ -18,6 +18,19 @@ def head_revision(migrations_dir):
     return script.get_current_head()
 
 
+def is_known_revision(migrations_dir, revision):
+    """Whether ``revision`` is one of this release's migration scripts."""
+    if revision is None:
+        return True
+    cfg = AlembicConfig()
+    cfg.set_main_option('script_location', migrations_dir)
+    try:
+        return ScriptDirectory.from_config(cfg).get_revision(
+            revision) is not None
+    except Exception:
+        return False
+
+
 def current_revision(engine):
     """The revision stamped in the database, None if it was never migrated."""
     with engine.connect() as conn:

@@ -173,3 +173,18 @@ def test_flask_cli_refuses_production_without_secret_key(tmp_path):
 def test_commands_are_registered(app, command):
     result = app.test_cli_runner().invoke(args=[command, '--help'])
     assert result.exit_code == 0, result.output
+
+
+def test_deploy_refuses_unknown_revision(make_app):
+    """A database migrated by a newer release is left alone (exit 1)."""
+    app = make_app('testing')
+    db.session.execute(text(
+        "UPDATE alembic_version SET version_num = '0099_future'"))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=['deploy'])
+    assert result.exit_code == 1
+    data = last_json(result.stdout)
+    assert data['failed'] is True and data['changed'] is False
+    assert 'does not know' in data['error']
+    assert db.session.scalar(text(
+        'SELECT version_num FROM alembic_version')) == '0099_future'
