@@ -3,7 +3,6 @@ import socket
 
 import pytest
 
-from flasky.cli import register_commands  # noqa: F401
 
 
 def receive(sock):
