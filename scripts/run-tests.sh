@@ -83,8 +83,7 @@ for w in "${WHAT[@]}"; do
       ;;
     app)
       if [ -d app/tests ]; then
-        step app-venv - bash -c "[ -x .venv-app/bin/python ] || python3 -m venv .venv-app; .venv-app/bin/pip install -q -r app/requirements-dev.txt"
-        step app-pytest "$RESULTS/app.xml" bash -c "cd app && ../.venv-app/bin/python -m pytest -q -p no:cacheprovider --junit-xml=$RESULTS/app.xml"
+        step app-pytest "$RESULTS/app.xml" scripts/app-test.sh --junit-xml="$RESULTS/app.xml"
       fi
       ;;
     molecule)

@@ -62,9 +62,10 @@ def create_app(config_name=None):
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from .migration_state import head_revision
-    # Computed once: /healthz compares the database with this on each probe.
+    from .migration_state import head_revision, known_revisions
+    # Computed once: /healthz compares the database with these on each probe.
     app.extensions['flasky_migration_head'] = head_revision(MIGRATIONS_DIR)
+    app.extensions['flasky_known_revisions'] = known_revisions(MIGRATIONS_DIR)
 
     from .main import main as main_blueprint
     app.register_blueprint(main_blueprint)

@@ -18,6 +18,14 @@ def head_revision(migrations_dir):
     return script.get_current_head()
 
 
+def known_revisions(migrations_dir):
+    """Every revision id of this release's migration scripts."""
+    cfg = AlembicConfig()
+    cfg.set_main_option('script_location', migrations_dir)
+    return frozenset(
+        rev.revision for rev in ScriptDirectory.from_config(cfg).walk_revisions())
+
+
 def is_known_revision(migrations_dir, revision):
     """Whether ``revision`` is one of this release's migration scripts."""
     if revision is None:

@@ -37,23 +37,42 @@ def selftest_token_valid(token, max_age=SELFTEST_MAX_AGE):
 
 @ops.route('/healthz')
 def healthz():
-    """200 when the database answers and its schema is at head, else 503.
+    """200 when the database answers and its schema can serve this code.
 
-    One query (SELECT on alembic_version); the head revision was computed
-    once when the app was created. No login, no session, no SERVER_NAME.
+    The schema can serve it at this release's head, and also "ahead": at a
+    revision this release does not know, written by a newer release that
+    was rolled back. Migrations are expand/contract, so an older release
+    keeps working on a newer schema. Behind head, or never migrated: 503.
+
+    One query (SELECT on alembic_version); the head and the known revisions
+    were computed once when the app was created. No login, no session, no
+    SERVER_NAME.
     """
     head = current_app.extensions.get('flasky_migration_head')
+    known = current_app.extensions.get('flasky_known_revisions', frozenset())
     database_ok, current = probe(db.engine)
     at_head = database_ok and current is not None and current == head
+    if not database_ok:
+        schema = 'unreachable'
+    elif current is None:
+        schema = 'none'
+    elif at_head:
+        schema = 'head'
+    elif current in known:
+        schema = 'behind'
+    else:
+        schema = 'ahead'
+    healthy = schema in ('head', 'ahead')
     body = {
-        'status': 'ok' if at_head else 'fail',
+        'status': 'ok' if healthy else 'fail',
         'database': database_ok,
         'migration': current,
         'at_head': at_head,
+        'schema': schema,
         'release': current_app.config.get('FLASKY_RELEASE') or 'unknown',
     }
     response = jsonify(body)
-    response.status_code = 200 if at_head else 503
+    response.status_code = 200 if healthy else 503
     response.headers['Cache-Control'] = 'no-store'
     return response
 

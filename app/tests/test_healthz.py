@@ -1,10 +1,10 @@
-"""/healthz: 200 at head, 503 when not migrated or the DB is unreachable."""
+"""/healthz: 200 at head (or ahead, after a rollback), 503 when behind, not migrated or unreachable."""
 from sqlalchemy import text
 
 from flasky import db
 
 HEAD = '0002_user_profile'
-KEYS = {'status', 'database', 'migration', 'at_head', 'release'}
+KEYS = {'status', 'database', 'migration', 'at_head', 'schema', 'release'}
 
 
 def test_healthz_ok_at_head(make_app):
@@ -13,6 +13,7 @@ def test_healthz_ok_at_head(make_app):
     assert r.status_code == 200
     assert r.get_json() == {'status': 'ok', 'database': True,
                             'migration': HEAD, 'at_head': True,
+                            'schema': 'head',
                             'release': '20250101T120000-abc123'}
     assert r.headers['Cache-Control'] == 'no-store'
     assert 'Set-Cookie' not in r.headers
@@ -52,16 +53,16 @@ def test_healthz_fails_when_database_unreachable(make_app, tmp_path):
     assert r.status_code == 503
     assert r.get_json() == {'status': 'fail', 'database': False,
                             'migration': None, 'at_head': False,
-                            'release': 'unknown'}
+                            'schema': 'unreachable', 'release': 'unknown'}
 
 
 def test_healthz_uses_head_computed_at_startup(make_app):
     app = make_app('testing')
-    db.session.execute(text("UPDATE alembic_version SET version_num = 'x'"))
+    db.session.execute(text("UPDATE alembic_version SET version_num = '0001_initial'"))
     db.session.commit()
     r = app.test_client().get('/healthz')
     assert r.status_code == 503
-    assert r.get_json()['migration'] == 'x'
+    assert r.get_json()['migration'] == '0001_initial'
 
 
 def test_healthz_with_server_name_and_another_host(make_app):
@@ -82,3 +83,23 @@ def test_healthz_needs_no_login(make_app):
     app = make_app('production')
     r = app.test_client().get('/healthz', follow_redirects=False)
     assert r.status_code == 200
+
+
+def test_healthz_ok_when_schema_is_ahead_after_a_rollback(make_app):
+    """A rolled-back release meets a schema stamped by a newer release."""
+    app = make_app('testing')
+    with app.app_context():
+        db.session.execute(text("UPDATE alembic_version SET version_num = '9999_from_newer_release'"))
+        db.session.commit()
+    r = app.test_client().get('/healthz')
+    assert r.status_code == 200
+    data = r.get_json()
+    assert data['schema'] == 'ahead'
+    assert data['at_head'] is False
+    assert data['migration'] == '9999_from_newer_release'
+
+
+def test_healthz_reports_behind_as_behind(make_app):
+    app = make_app('testing', migrate=False)
+    app.test_cli_runner().invoke(args=['db', 'upgrade', '0001_initial'])
+    assert app.test_client().get('/healthz').get_json()['schema'] == 'behind'
