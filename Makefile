@@ -6,16 +6,20 @@ SUITES := bookworm trixie
 # Ansible and pip are much slower when Python may not write byte code.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: vault help setup venv docker images images-rebuild test lint app-test molecule demo demo-destroy clean
+.PHONY: prereqs vault help setup venv docker images images-rebuild test lint app-test molecule demo demo-destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-setup: venv docker images ## Install everything: .venv tools, a Docker engine, the base images
+setup: prereqs venv docker images ## Install everything: .venv tools, a Docker engine, the base images
+
+prereqs: ## Controller programs the harness calls (ssh, curl, openssl, debootstrap, rsync)
+	scripts/prereqs.sh
 
 venv: .venv/.installed ## The pinned controller tools in .venv
 
 .venv/.installed: requirements.txt scripts/setup-venv.sh
+	scripts/prereqs.sh
 	scripts/setup-venv.sh
 
 docker: ## A Docker engine that answers (installs docker.io and starts dockerd if needed)
