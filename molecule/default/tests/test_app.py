@@ -1,0 +1,97 @@
+"""The application: its releases, its secrets, and the site it serves."""
+
+import json
+import re
+
+APP = "flasky"
+HOME = f"/srv/{APP}"
+
+
+def _domain(host):
+    return host.ansible.get_variables()["app_domains"][0]
+
+
+def _current_id(host):
+    with host.sudo():
+        target = host.file(f"{HOME}/current").linked_to
+    return target.rsplit("/", 1)[1]
+
+
+def _active(host):
+    with host.sudo():
+        return host.file(f"{HOME}/shared/active_color").content_string.strip()
+
+
+def test_current_points_at_a_complete_release(host):
+    with host.sudo():
+        link = host.file(f"{HOME}/current")
+        assert link.is_symlink
+        assert re.fullmatch(rf"{HOME}/releases/[0-9a-f]{{12}}", link.linked_to)
+        rel = link.linked_to
+        assert host.file(f"{rel}/.release-ok").content_string.strip() == _current_id(host)
+        assert host.file(f"{rel}/venv/bin/python").exists
+        assert host.file(f"{rel}/static").is_directory
+
+
+def test_env_file_is_secret_and_owned_by_the_app_user(host):
+    with host.sudo():
+        env = host.file(f"{HOME}/current/.env")
+        assert (env.user, env.group, env.mode) == (APP, APP, 0o600)
+        text = env.content_string
+    for key in ("SECRET_KEY", "DATABASE_URL", "MAIL_SERVER", "FLASKY_ADMIN", "FLASK_CONFIG", "FLASKY_RELEASE"):
+        assert re.search(rf"^{key}='.+'$", text, re.M), key
+    assert f"FLASKY_RELEASE='{_current_id(host)}'" in text
+    assert re.search(r"^DATABASE_URL='postgresql://", text, re.M)
+    # Not readable by the web server or anyone else.
+    assert host.run(f"sudo -u www-data cat {HOME}/current/.env").rc != 0
+
+
+def test_healthz_on_the_live_socket_reports_this_release_at_head(host):
+    with host.sudo():
+        out = host.check_output(f"curl -s --unix-socket /run/{APP}/gunicorn-{_active(host)}.sock "
+                                f"-H 'Host: {_domain(host)}' http://localhost/healthz")
+    health = json.loads(out)
+    assert health["status"] == "ok" and health["database"] is True
+    assert health["at_head"] is True
+    assert health["release"] == _current_id(host)
+
+
+def test_site_answers_through_nginx_with_the_page(host):
+    res = host.run(f"curl -sk --max-time 10 -w '\\n%{{http_code}}' --resolve {_domain(host)}:443:127.0.0.1 "
+                   f"https://{_domain(host)}/")
+    body, _, status = res.stdout.rpartition("\n")
+    assert status == "200", res.stdout[-500:]
+    assert "Hello, Stranger!" in body
+
+
+def test_healthz_through_nginx(host):
+    out = host.check_output(f"curl -sk --max-time 10 --resolve {_domain(host)}:443:127.0.0.1 "
+                            f"https://{_domain(host)}/healthz")
+    health = json.loads(out)
+    assert health["at_head"] is True and health["release"] == _current_id(host)
+
+
+def test_static_files_served_by_nginx_from_the_release(host):
+    res = host.run(f"curl -sk --max-time 10 -o /dev/null -w '%{{http_code}}' --resolve {_domain(host)}:443:127.0.0.1 "
+                   f"https://{_domain(host)}/static/style.css")
+    assert res.stdout == "200"
+
+
+def test_nginx_upstream_points_at_the_live_color(host):
+    with host.sudo():
+        up = host.file(f"/etc/nginx/snippets/{APP}-upstream.conf").content_string
+    assert f"server unix:/run/{APP}/gunicorn-{_active(host)}.sock" in up
+
+
+def test_old_releases_are_pruned(host):
+    with host.sudo():
+        releases = host.check_output(f"ls -1 {HOME}/releases").split()
+    assert 1 <= len(releases) <= 5
+    assert _current_id(host) in releases
+
+
+def test_no_secret_in_the_program_definitions(host):
+    with host.sudo():
+        confs = host.check_output(f"cat /etc/supervisor/conf.d/{APP}-*.conf")
+        secret = host.check_output(f"sed -n \"s/^SECRET_KEY='\\(.*\\)'$/\\1/p\" {HOME}/current/.env")
+    assert secret and secret not in confs

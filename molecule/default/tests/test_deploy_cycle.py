@@ -1,0 +1,207 @@
+"""The deploy cycle with a second version of the app (LONG: several deploys).
+
+On the first web host of the scenario, with ansible-playbook against the
+scenario's own inventory (MOLECULE_INVENTORY_FILE):
+
+1. a modified copy of app/ (a new page text and an expand migration) deploys:
+   a new release, a dump before the migration, the schema at the new head,
+   the switch to the other color - and not one request answered with an
+   error while it happens;
+2. rollback.yml brings the previous release back (the schema stays);
+3. a broken copy (its WSGI module raises) fails its health check: the deploy
+   fails saying where the logs are, nginx is not switched, the old release
+   keeps answering, the broken program is stopped;
+4. cleanup: the schema goes back to the original head and a plain deploy of
+   the original app is a no-op (changed=0): the host is as it was.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+VAULT_PASS = ROOT / "inventories" / "local" / "vault-pass.test-only.sh"
+ANSIBLE = ROOT / ".venv" / "bin"
+APP = "flasky"
+HOME = f"/srv/{APP}"
+MARKER = "Deployed by the deploy-cycle test"
+MIGRATION = '''"""Deploy-cycle test: one nullable column (expand only).
+
+Revision ID: 0003_cycle_note
+Revises: 0002_user_profile
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0003_cycle_note'
+down_revision = '0002_user_profile'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column('users', sa.Column('cycle_note', sa.String(length=64), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('users') as batch_op:
+        batch_op.drop_column('cycle_note')
+'''
+
+
+def _inventory():
+    inv = os.environ.get("MOLECULE_INVENTORY_FILE") or os.environ.get("FLASKY_TEST_INVENTORY")
+    if not inv:
+        pytest.skip("needs MOLECULE_INVENTORY_FILE (molecule verify) or FLASKY_TEST_INVENTORY")
+    return inv
+
+
+def _playbook(name, limit, *extra, timeout=1200):
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+               PATH=f"{ANSIBLE}:{os.environ['PATH']}")
+    env.pop("ANSIBLE_CONFIG", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("ANSIBLE_VAULT_IDENTITY_LIST", None)
+    res = subprocess.run(["ansible-playbook", name, "-i", _inventory(), "--limit", limit,
+                          "--vault-id", f"local@{VAULT_PASS}", *extra],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return res.returncode, res.stdout + res.stderr
+
+
+def _copy_app(dest, broken=False):
+    shutil.copytree(ROOT / "app", dest, ignore=shutil.ignore_patterns(
+        ".venv", "__pycache__", "*.pyc", "*.db", "*.sqlite", ".env", ".pytest_cache", "instance"))
+    index = dest / "flasky" / "templates" / "main" / "index.html"
+    index.write_text(index.read_text().replace("</h1>", f"</h1>\n<p>{MARKER}</p>", 1))
+    (dest / "migrations" / "versions" / "0003_cycle_note.py").write_text(MIGRATION)
+    if broken:
+        wsgi = dest / "wsgi.py"
+        wsgi.write_text(wsgi.read_text() + "\nraise RuntimeError('broken on purpose by the deploy-cycle test')\n")
+    return dest
+
+
+class Site:
+    def __init__(self, host):
+        self.host = host
+        self.name = host.ansible.get_variables()["inventory_hostname"]
+        self.domain = host.ansible.get_variables()["app_domains"][0]
+
+    def sudo(self, cmd):
+        with self.host.sudo():
+            return self.host.run(cmd)
+
+    def current(self):
+        return self.sudo(f"readlink {HOME}/current").stdout.strip().rsplit("/", 1)[-1]
+
+    def previous(self):
+        return self.sudo(f"readlink {HOME}/previous").stdout.strip().rsplit("/", 1)[-1]
+
+    def color(self):
+        return self.sudo(f"cat {HOME}/shared/active_color").stdout.strip()
+
+    def status(self, color):
+        return self.sudo(f"supervisorctl status {APP}-{color}").stdout
+
+    def page(self, path="/"):
+        res = self.host.run(f"curl -sk --max-time 10 -w '\\n%{{http_code}}' "
+                            f"--resolve {self.domain}:443:127.0.0.1 https://{self.domain}{path}")
+        body, _, code = res.stdout.rpartition("\n")
+        return code, body
+
+    def socket_health(self, color):
+        out = self.sudo(f"curl -s --max-time 10 --unix-socket /run/{APP}/gunicorn-{color}.sock "
+                        f"http://localhost/healthz").stdout
+        return json.loads(out)
+
+    def start_probe(self):
+        """Requests through nginx in a loop on the host, each status code to a file."""
+        self.sudo("rm -f /tmp/cycle-codes /tmp/cycle-stop")
+        loop = (f"while [ ! -e /tmp/cycle-stop ]; do curl -sk -o /dev/null --max-time 10 -w '%{{http_code}}\\n' "
+                f"--resolve {self.domain}:443:127.0.0.1 https://{self.domain}/ >> /tmp/cycle-codes; "
+                f"sleep 0.05; done")
+        subprocess.run(["docker", "exec", "-d", self.name, "sh", "-c", loop], check=True)
+
+    def stop_probe(self):
+        self.sudo("touch /tmp/cycle-stop")
+        time.sleep(1)
+        codes = self.sudo("cat /tmp/cycle-codes").stdout.split()
+        self.sudo("rm -f /tmp/cycle-codes /tmp/cycle-stop")
+        return codes
+
+
+@pytest.fixture(scope="module")
+def site(host):
+    first = sorted(host.ansible.get_variables()["groups"]["web"])[0]
+    if host.ansible.get_variables()["inventory_hostname"] != first:
+        pytest.skip(f"the deploy cycle runs on one host ({first})")
+    return Site(host)
+
+
+def test_deploy_new_version_rollback_and_failed_health(site, tmp_path):
+    original, original_color = site.current(), site.color()
+    assert original and original_color in ("blue", "green")
+    try:
+        # 1. A new version with a migration, under load.
+        v2 = _copy_app(tmp_path / "v2")
+        site.start_probe()
+        rc, out = _playbook("playbooks/deploy.yml", site.name, "-e", f"flasky_app_src_dir={v2}")
+        codes = site.stop_probe()
+        assert rc == 0, out[-4000:]
+        new = site.current()
+        assert new != original, "a changed source must make a new release"
+        assert site.previous() == original
+        assert site.color() != original_color
+        assert " RUNNING " in site.status(site.color())
+        assert " RUNNING " not in site.status(original_color)
+        health = site.socket_health(site.color())
+        assert health["at_head"] and health["migration"] == "0003_cycle_note" and health["release"] == new
+        code, body = site.page()
+        assert code == "200" and MARKER in body
+        dumps = site.sudo("ls /var/backups/postgresql/flasky/").stdout
+        assert re.search(r"pre-migrate-0002_user_profile-to-0003_cycle_note", dumps), dumps
+        assert len(codes) >= 10, f"the probe made too few requests: {codes}"
+        assert set(codes) == {"200"}, f"requests failed during the switch: {codes}"
+
+        # 2. Rollback to the original release; the schema stays at 0003.
+        rc, out = _playbook("playbooks/rollback.yml", site.name)
+        assert rc == 0, out[-4000:]
+        assert site.current() == original and site.previous() == new
+        code, body = site.page()
+        assert code == "200" and MARKER not in body
+        health = site.socket_health(site.color())
+        assert health["release"] == original and health["database"] is True
+        assert health["migration"] == "0003_cycle_note", "a rollback must not downgrade the schema"
+
+        # 3. A broken version: health check fails, the old release keeps serving.
+        live_color = site.color()
+        v3 = _copy_app(tmp_path / "v3", broken=True)
+        rc, out = _playbook("playbooks/deploy.yml", site.name, "-e", f"flasky_app_src_dir={v3}")
+        assert rc != 0, "a deploy whose release is unhealthy must fail"
+        assert "did not become healthy" in out and "keeps serving" in out, out[-4000:]
+        idle = "green" if live_color == "blue" else "blue"
+        assert f"/var/log/{APP}/{idle}-error.log" in out
+        assert site.current() == original and site.color() == live_color
+        assert " RUNNING " in site.status(live_color)
+        assert " RUNNING " not in site.status(idle)
+        code, body = site.page()
+        assert code == "200" and MARKER not in body
+        up = site.sudo(f"cat /etc/nginx/snippets/{APP}-upstream.conf").stdout
+        assert f"gunicorn-{live_color}.sock" in up
+    finally:
+        # 4. Back to the original state: schema at the original head, original release live.
+        built = site.sudo(f"ls {HOME}/releases").stdout.split()
+        for rel in built:
+            if site.sudo(f"test -e {HOME}/releases/{rel}/migrations/versions/0003_cycle_note.py").rc == 0:
+                site.sudo(f"cd {HOME}/releases/{rel} && sudo -u {APP} venv/bin/flask db downgrade 0002_user_profile")
+                break
+        rc, out = _playbook("playbooks/deploy.yml", site.name)
+    assert rc == 0, out[-4000:]
+    assert site.current() == original
+    assert re.search(r"changed=0\s", out), "a deploy of the unchanged original must change nothing:\n" + out[-3000:]
+    assert site.socket_health(site.color())["at_head"] is True

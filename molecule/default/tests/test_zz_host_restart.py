@@ -1,0 +1,80 @@
+"""DISRUPTIVE: the host restarts and everything comes back without Ansible.
+
+`docker restart` of this scenario's own host containers (never any other):
+supervisor is enabled at boot, systemd-tmpfiles re-creates the socket
+directory on the fresh /run, the live color's program autostarts and the
+idle one does not, and the site answers again.
+
+Docker publishes the SSH port anew on a restart (the port was chosen by
+Docker), so this file runs last (its name) and afterwards writes the new
+port into the scenario's inventory and instance config, for molecule's later
+steps and a second verify.
+"""
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+APP = "flasky"
+
+
+def _exec(name, *argv):
+    return subprocess.run(["docker", "exec", name, *argv], capture_output=True, text=True, timeout=60)
+
+
+def _ssh_port(name):
+    out = subprocess.run(["docker", "port", name, "22/tcp"], capture_output=True, text=True).stdout
+    return re.search(r"127\.0\.0\.1:(\d+)", out).group(1)
+
+
+def _record_new_port(old, new):
+    """Point the scenario's inventory and instance config at the new SSH port."""
+    paths = []
+    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if inventory:
+        paths.append(Path(inventory))
+    ephemeral = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
+    if ephemeral:
+        paths.append(Path(ephemeral) / "instance_config.yml")
+    for path in paths:
+        if path.exists():
+            text = path.read_text()
+            text = re.sub(rf"(ansible_port: |port: ){old}\b", rf"\g<1>{new}", text)
+            path.write_text(text)
+
+
+def test_host_restart_brings_everything_back_without_ansible(host):
+    name = host.ansible.get_variables()["inventory_hostname"]
+    assert name.startswith(("flasky-default-", "hp-")), f"not this scenario's test container: {name}"
+    with host.sudo():
+        active = host.file(f"/srv/{APP}/shared/active_color").content_string.strip()
+    idle = "green" if active == "blue" else "blue"
+    old_port = _ssh_port(name)
+
+    subprocess.run(["docker", "restart", "-t", "20", name], check=True, capture_output=True, timeout=180)
+    new_port = _ssh_port(name)
+    if new_port != old_port:
+        _record_new_port(old_port, new_port)
+
+    deadline = time.time() + 120
+    up = False
+    while time.time() < deadline and not up:
+        res = _exec(name, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+                    "--unix-socket", f"/run/{APP}/gunicorn-{active}.sock", "http://localhost/healthz")
+        up = res.stdout == "200"
+        if not up:
+            time.sleep(1)
+    assert up, "the live color did not answer within 120 s of the restart"
+
+    assert _exec(name, "systemctl", "is-enabled", "supervisor").stdout.strip() == "enabled"
+    status = _exec(name, "supervisorctl", "status").stdout
+    assert re.search(rf"^{APP}-{active}\s+RUNNING", status, re.M), status
+    assert not re.search(rf"^{APP}-{idle}\s+RUNNING", status, re.M), status
+    assert _exec(name, "stat", "-c", "%U %G %a", f"/run/{APP}").stdout.split() == [APP, APP, "750"]
+    # And through nginx, as a visitor would see it.
+    domain = host.ansible.get_variables()["app_domains"][0]
+    page = _exec(name, "curl", "-sk", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}",
+                 "--resolve", f"{domain}:443:127.0.0.1", f"https://{domain}/")
+    assert page.stdout == "200"
