@@ -45,9 +45,10 @@ def test_password_login_is_refused(host, user):
 def test_connecting_user_still_logs_in_with_its_key(host):
     # A fresh connection (no multiplexing), exactly as the next Ansible run makes it.
     hv = host.ansible.get_variables()
+    key = hv.get("ansible_ssh_private_key_file") or hv["ansible_private_key_file"]  # molecule writes the latter
     cmd = ["ssh", *SSH_NO_HOSTKEY.split(), "-o", "ControlMaster=no", "-o", "ControlPath=none",
-           "-o", "IdentitiesOnly=yes", "-i", hv["ansible_ssh_private_key_file"],
-           "-p", str(hv["ansible_port"]), f"{hv['ansible_user']}@{hv['ansible_host']}", "whoami && sudo -n true"]
+           "-o", "IdentitiesOnly=yes", "-i", key,
+           "-p", str(hv.get("ansible_port", 22)), f"{hv['ansible_user']}@{hv['ansible_host']}", "whoami && sudo -n true"]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == hv["ansible_user"]
