@@ -69,7 +69,12 @@ def test_host_restart_brings_everything_back_without_ansible(host):
     assert up, "the live color did not answer within 120 s of the restart"
 
     assert _exec(name, "systemctl", "is-enabled", "supervisor").stdout.strip() == "enabled"
-    status = _exec(name, "supervisorctl", "status").stdout
+    # Running for longer than startsecs: supervisor counts it as started.
+    for _ in range(30):
+        status = _exec(name, "supervisorctl", "status").stdout
+        if re.search(rf"^{APP}-{active}\s+RUNNING", status, re.M):
+            break
+        time.sleep(1)
     assert re.search(rf"^{APP}-{active}\s+RUNNING", status, re.M), status
     assert not re.search(rf"^{APP}-{idle}\s+RUNNING", status, re.M), status
     assert _exec(name, "stat", "-c", "%U %G %a", f"/run/{APP}").stdout.split() == [APP, APP, "750"]
