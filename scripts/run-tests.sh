@@ -14,6 +14,7 @@ export PATH="$ROOT/.venv/bin:$PATH"
 LOGS="$ROOT/.cache/logs"
 RESULTS="$ROOT/.cache/results"
 mkdir -p "$LOGS" "$RESULTS"
+export FLASKY_TEST_LOG_DIR="$LOGS"   # test_secrets.py reads the converge output
 rm -f "$RESULTS"/*.xml
 PASSED=0
 FAILED=0
@@ -60,16 +61,31 @@ step() {
   return 0
 }
 
+last_failed() {
+  [ ${#FAILED_STEPS[@]} -gt 0 ] && [ "${FAILED_STEPS[${#FAILED_STEPS[@]}-1]}" = "$1" ]
+}
+
 molecule_scenario() {
   local s=$1
-  # Each stage is its own check, so a failure says where: converge, idempotence or verify.
+  # Leftover hosts of an earlier run (interrupted, or kept) would hide a
+  # broken create or a first-run-only bug: always start from fresh hosts.
+  molecule destroy -s "$s" >"$LOGS/molecule-$s-cleanup.log" 2>&1 || true
+  # Each stage is its own check, so a failure says where. A stage whose
+  # prerequisite failed does not run, and counts as failed.
+  local ok=0
   step "molecule-$s-create" - molecule create -s "$s"
-  step "molecule-$s-converge" - molecule converge -s "$s"
-  step "molecule-$s-idempotence" - molecule idempotence -s "$s"
-  if [ -f "molecule/$s/side_effect.yml" ]; then
-    step "molecule-$s-side-effect" - molecule side-effect -s "$s"
+  last_failed "molecule-$s-create" && ok=1
+  if [ $ok = 0 ]; then
+    step "molecule-$s-converge" - molecule converge -s "$s"
+    last_failed "molecule-$s-converge" && ok=1
   fi
-  MOLECULE_JUNIT="$RESULTS/molecule-$s.xml" step "molecule-$s-verify" "$RESULTS/molecule-$s.xml" molecule verify -s "$s"
+  if [ $ok = 0 ]; then
+    step "molecule-$s-idempotence" - molecule idempotence -s "$s"
+    MOLECULE_JUNIT="$RESULTS/molecule-$s.xml" step "molecule-$s-verify" "$RESULTS/molecule-$s.xml" molecule verify -s "$s"
+  else
+    echo "==> molecule-$s: idempotence and verify not run (an earlier stage failed)"
+    FAILED=$((FAILED + 2))
+  fi
   [ -n "${KEEP_HOSTS:-}" ] || step "molecule-$s-destroy" - molecule destroy -s "$s"
 }
 

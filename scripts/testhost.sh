@@ -9,7 +9,8 @@
 #   scripts/testhost.sh down NAME
 #   scripts/testhost.sh key                                        # prints the private key path
 #
-# SSH is published on 127.0.0.1 only, on a free port unless TESTHOST_SSH_PORT is set.
+# SSH is published on 127.0.0.1 only, on a free port (fixed for the container's
+# life, restarts included) unless TESTHOST_SSH_PORT is set.
 #
 # Repeat runs are cheaper with a per-host apt cache on the controller
 # (TESTHOST_APT_CACHE, default /var/cache/flasky-test/apt/NAME; "off" disables),
@@ -31,6 +32,10 @@ ensure_key() {
   fi
 }
 
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 ssh_port() {
   docker port "$1" 22/tcp | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' | head -n1
 }
@@ -42,6 +47,10 @@ up() {
     log "image $image missing: run 'make images'"; exit 1; }
   # Leftovers of the same name (an interrupted run, a stopped CI container) go first.
   docker rm -f "$name" >/dev/null 2>&1 || true
+
+  # A fixed published port survives `docker restart` (a random one would not),
+  # so a host restart in a test keeps its inventory valid.
+  local ssh_port=${TESTHOST_SSH_PORT:-$(free_port)}
 
   local cache_args=()
   local cache=${TESTHOST_APT_CACHE:-/var/cache/flasky-test/apt/$name}
@@ -55,7 +64,7 @@ up() {
     --security-opt seccomp=unconfined --cgroupns=host \
     -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
     --stop-signal SIGRTMIN+3 \
-    "${cache_args[@]}" -p "127.0.0.1:${TESTHOST_SSH_PORT:-}:22" "$@" "$image" /lib/systemd/systemd >/dev/null
+    "${cache_args[@]}" -p "127.0.0.1:$ssh_port:22" "$@" "$image" /lib/systemd/systemd >/dev/null
 
   # Wait for sshd under systemd, then play cloud-init.
   local i

@@ -1,0 +1,35 @@
+"""The app's own log: with the unix config, a warning from the app goes
+through syslog into the app's file under /var/log (rotated); with the
+production config there is no such route (errors go by mail)."""
+
+import time
+import uuid
+
+import kit
+
+
+def _config(host):
+    return host.ansible.get_variables().get("app_flask_config", "production")
+
+
+def test_a_warning_lands_in_the_apps_own_log_file_with_the_unix_config(host):
+    if _config(host) != "unix":
+        # Production config: no syslog route is installed for the app.
+        assert not host.file("/etc/rsyslog.d/30-flasky.conf").exists
+        assert "SysLogHandler" not in kit.sudo(host, "/usr/local/bin/flasky-manage selftest-log "
+                                                     "--message probe-production").stdout
+        return
+    text = f"e2e syslog probe {uuid.uuid4().hex}"
+    res = kit.sudo(host, f"/usr/local/bin/flasky-manage selftest-log --message '{text}'")
+    assert res.rc == 0, res.stderr
+    log = host.file("/var/log/flasky/app.log")
+    for _ in range(20):
+        with host.sudo():
+            if log.exists and text in log.content_string:
+                break
+        time.sleep(0.5)
+    with host.sudo():
+        assert log.exists and text in log.content_string, "the warning did not reach /var/log/flasky/app.log"
+        line = next(ln for ln in log.content_string.splitlines() if text in ln)
+    assert "flasky" in line and "WARNING" in line.upper()
+    assert host.file("/etc/logrotate.d/flasky-app").exists
