@@ -1,7 +1,8 @@
 """The deploy cycle with a second version of the app (LONG: several deploys).
 
 On the first web host of the scenario, with ansible-playbook against the
-scenario's own inventory (MOLECULE_INVENTORY_FILE):
+scenario's own inventory (MOLECULE_INVENTORY_FILE), under a steady load
+from the internet container:
 
 1. a modified copy of app/ (a new page text and an expand migration) deploys:
    a new release, a dump before the migration, the schema at the new head,
@@ -16,20 +17,17 @@ scenario's own inventory (MOLECULE_INVENTORY_FILE):
 """
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-VAULT_PASS = ROOT / "inventories" / "local" / "vault-pass.test-only.sh"
-ANSIBLE = ROOT / ".venv" / "bin"
-APP = "flasky"
-HOME = f"/srv/{APP}"
+import kit
+import outside
+from kit import APP, HOME
+
+testinfra_hosts = [kit.first_web_host_name()]
 MARKER = "Deployed by the deploy-cycle test"
 MIGRATION = '''"""Deploy-cycle test: one nullable column (expand only).
 
@@ -55,31 +53,13 @@ def downgrade():
 '''
 
 
-def _inventory():
-    inv = os.environ.get("MOLECULE_INVENTORY_FILE") or os.environ.get("FLASKY_TEST_INVENTORY")
-    if not inv:
-        pytest.skip("needs MOLECULE_INVENTORY_FILE (molecule verify) or FLASKY_TEST_INVENTORY")
-    return inv
-
-
-def _playbook(name, limit, *extra, timeout=1200):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-               PATH=f"{ANSIBLE}:{os.environ['PATH']}")
-    env.pop("ANSIBLE_CONFIG", None)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.pop("ANSIBLE_VAULT_IDENTITY_LIST", None)
-    res = subprocess.run(["ansible-playbook", name, "-i", _inventory(), "--limit", limit,
-                          "--vault-id", f"local@{VAULT_PASS}", *extra],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    return res.returncode, res.stdout + res.stderr
+_playbook = kit.playbook
 
 
 def _copy_app(dest, broken=False):
-    shutil.copytree(ROOT / "app", dest, ignore=shutil.ignore_patterns(
-        ".venv", "__pycache__", "*.pyc", "*.db", "*.sqlite", ".env", ".pytest_cache", "instance"))
+    kit.copy_app(dest, MIGRATION, "0003_cycle_note")
     index = dest / "flasky" / "templates" / "main" / "index.html"
     index.write_text(index.read_text().replace("</h1>", f"</h1>\n<p>{MARKER}</p>", 1))
-    (dest / "migrations" / "versions" / "0003_cycle_note.py").write_text(MIGRATION)
     if broken:
         wsgi = dest / "wsgi.py"
         wsgi.write_text(wsgi.read_text() + "\nraise RuntimeError('broken on purpose by the deploy-cycle test')\n")
@@ -120,26 +100,25 @@ class Site:
         return json.loads(out)
 
     def start_probe(self):
-        """Requests through nginx in a loop on the host, each status code to a file."""
-        self.sudo("rm -f /tmp/cycle-codes /tmp/cycle-stop")
-        loop = (f"while [ ! -e /tmp/cycle-stop ]; do curl -sk -o /dev/null --max-time 10 -w '%{{http_code}}\\n' "
-                f"--resolve {self.domain}:443:127.0.0.1 https://{self.domain}/ >> /tmp/cycle-codes; "
-                f"sleep 0.05; done")
-        subprocess.run(["docker", "exec", "-d", self.name, "sh", "-c", loop], check=True)
+        """A steady, bounded load from the internet container: one request
+        every 0.05 s through the public name, TLS verified, each status code
+        (000 for a connection error) to a file, until told to stop or 15 minutes pass."""
+        outside.run("rm", "-f", "/tmp/cycle-codes", "/tmp/cycle-stop")
+        loop = (f"end=$(($(date +%s) + 900)); while [ ! -e /tmp/cycle-stop ] && [ $(date +%s) -lt $end ]; do "
+                f"curl -s -o /dev/null --max-time 10 --cacert {outside.ROOT_CA} -w '%{{http_code}}\\n' "
+                f"https://{self.domain}/ >> /tmp/cycle-codes; sleep 0.05; done")
+        subprocess.run(["docker", "exec", "-d", outside.INTERNET, "sh", "-c", loop], check=True)
 
     def stop_probe(self):
-        self.sudo("touch /tmp/cycle-stop")
+        outside.run("touch", "/tmp/cycle-stop")
         time.sleep(1)
-        codes = self.sudo("cat /tmp/cycle-codes").stdout.split()
-        self.sudo("rm -f /tmp/cycle-codes /tmp/cycle-stop")
+        codes = outside.run("cat", "/tmp/cycle-codes").stdout.split()
+        outside.run("rm", "-f", "/tmp/cycle-codes", "/tmp/cycle-stop")
         return codes
 
 
 @pytest.fixture(scope="module")
 def site(host):
-    first = sorted(host.ansible.get_variables()["groups"]["web"])[0]
-    if host.ansible.get_variables()["inventory_hostname"] != first:
-        pytest.skip(f"the deploy cycle runs on one host ({first})")
     return Site(host)
 
 
