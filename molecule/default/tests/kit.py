@@ -83,3 +83,12 @@ def first_web_host_name():
                           "--vault-id", f"local@{VAULT_PASS}"],
                          cwd=ROOT, env=ansible_env(), capture_output=True, text=True, check=True)
     return sorted(json.loads(res.stdout)["web"]["hosts"])[0]
+
+
+def migration(revision, doc, upgrade, downgrade, down_revision="0002_user_profile"):
+    """The text of an Alembic revision following the bundled app's chain."""
+    return (f'"""{doc}\n\nRevision ID: {revision}\nRevises: {down_revision}\n"""\n'
+            "from alembic import op\nimport sqlalchemy as sa\n\n"
+            f"revision = '{revision}'\ndown_revision = '{down_revision}'\n"
+            "branch_labels = None\ndepends_on = None\n\n\n"
+            f"def upgrade():\n    {upgrade}\n\n\ndef downgrade():\n    {downgrade}\n")

@@ -18,8 +18,17 @@ CLIENT = (Path(__file__).parent / "files" / "client.py").read_text()
 
 
 def run(*cmd, stdin=None, timeout=180):
-    return subprocess.run(["docker", "exec", "-i", INTERNET, *cmd], input=stdin,
-                          capture_output=True, text=True, timeout=timeout)
+    """Run a command in the internet container (which must exist: no silent skip)."""
+    res = subprocess.run(["docker", "exec", "-i", INTERNET, *cmd], input=stdin,
+                         capture_output=True, text=True, timeout=timeout)
+    assert "No such container" not in res.stderr, \
+        f"no internet container {INTERNET}: scripts/internet-host.sh up {INTERNET} NETWORK"
+    return res
+
+
+def var(host, expr):
+    """An inventory value as the playbook sees it (templated)."""
+    return host.ansible("ansible.builtin.debug", f"msg={{{{ {expr} }}}}", check=False)["msg"]
 
 
 def client(*args, timeout=120):

@@ -6,26 +6,13 @@ Outside checks run in the scenario's "internet" container
 whose clients trust only Pebble's issuing root.
 """
 
-import os
-import subprocess
 
 import pytest
 
-INTERNET = os.environ.get("INTERNET_HOST", "flasky-default-internet")
-ROOT_CA = "/etc/pebble/issuing-root.pem"
+from outside import ROOT_CA, var
+from outside import run as outside
 
 
-def outside(*argv, timeout=120):
-    res = subprocess.run(["docker", "exec", INTERNET, *argv],
-                         capture_output=True, text=True, timeout=timeout, check=False)
-    assert "No such container" not in res.stderr, \
-        f"no internet container {INTERNET}: scripts/internet-host.sh up {INTERNET} NETWORK"
-    return res
-
-
-def var(host, expr):
-    """An inventory value as the playbook sees it (templated)."""
-    return host.ansible("ansible.builtin.debug", f"msg={{{{ {expr} }}}}", check=False)["msg"]
 
 
 @pytest.fixture(scope="module")

@@ -29,28 +29,10 @@ from kit import APP, HOME
 
 testinfra_hosts = [kit.first_web_host_name()]
 MARKER = "Deployed by the deploy-cycle test"
-MIGRATION = '''"""Deploy-cycle test: one nullable column (expand only).
-
-Revision ID: 0003_cycle_note
-Revises: 0002_user_profile
-"""
-from alembic import op
-import sqlalchemy as sa
-
-revision = '0003_cycle_note'
-down_revision = '0002_user_profile'
-branch_labels = None
-depends_on = None
-
-
-def upgrade():
-    op.add_column('users', sa.Column('cycle_note', sa.String(length=64), nullable=True))
-
-
-def downgrade():
-    with op.batch_alter_table('users') as batch_op:
-        batch_op.drop_column('cycle_note')
-'''
+MIGRATION = kit.migration(
+    "0003_cycle_note", "Deploy-cycle test: one nullable column (expand only).",
+    "op.add_column('users', sa.Column('cycle_note', sa.String(length=64), nullable=True))",
+    "op.drop_column('users', 'cycle_note')")
 
 
 _playbook = kit.playbook

@@ -17,28 +17,11 @@ import outside
 
 testinfra_hosts = [kit.first_web_host_name()]
 
-FAILING_MIGRATION = '''"""A migration that fails halfway (test only).
-
-Revision ID: 0003_fails_halfway
-Revises: 0002_user_profile
-"""
-from alembic import op
-import sqlalchemy as sa
-
-revision = '0003_fails_halfway'
-down_revision = '0002_user_profile'
-branch_labels = None
-depends_on = None
-
-
-def upgrade():
-    op.add_column('users', sa.Column('doomed', sa.String(length=16), nullable=True))
-    op.execute('SELECT no_such_function()')
-
-
-def downgrade():
-    op.drop_column('users', 'doomed')
-'''
+FAILING_MIGRATION = kit.migration(
+    "0003_fails_halfway", "A migration that fails halfway (test only).",
+    "op.add_column('users', sa.Column('doomed', sa.String(length=16), nullable=True))\n"
+    "    op.execute('SELECT no_such_function()')",
+    "op.drop_column('users', 'doomed')")
 
 
 def _site_status(host):

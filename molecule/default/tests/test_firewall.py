@@ -4,13 +4,11 @@ The outside checks run from the scenario's "internet" container
 (scripts/internet-host.sh; name in $INTERNET_HOST, default flasky-default-internet).
 """
 
-import os
 import re
-import subprocess
 
-import pytest
 
-INTERNET = os.environ.get("INTERNET_HOST", "flasky-default-internet")
+import outside
+
 EXPECTED_OPEN = {22, 80, 443}
 # Ports that must never be reachable from outside: PostgreSQL, SMTP, submission,
 # gunicorn/flask development ports, supervisor's inet server.
@@ -23,13 +21,7 @@ def ufw_status(host):
 
 
 def internet(*argv):
-    """Run a command in the internet container; skip when there is none."""
-    probe = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", INTERNET],
-                           capture_output=True, text=True, check=False)
-    if probe.stdout.strip() != "true":
-        pytest.skip(f"no running internet container {INTERNET} (scripts/internet-host.sh up)")
-    return subprocess.run(["docker", "exec", INTERNET, *argv],
-                          capture_output=True, text=True, check=False, timeout=300)
+    return outside.run(*argv, timeout=300)
 
 
 def address(host):

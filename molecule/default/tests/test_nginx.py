@@ -8,15 +8,15 @@ issuing root.
 
 import os
 import re
-import subprocess
 import uuid
-from pathlib import Path
 
 import pytest
 
-INTERNET = os.environ.get("INTERNET_HOST", "flasky-default-internet")
-ROOT_CA = "/etc/pebble/issuing-root.pem"
-ROOT = Path(__file__).resolve().parents[3]
+import kit
+
+from outside import ROOT_CA, var
+from outside import run as outside
+
 SECURITY_HEADERS = {
     "strict-transport-security": r"^max-age=\d{7,}",
     "x-content-type-options": r"^nosniff$",
@@ -27,13 +27,6 @@ SECURITY_HEADERS = {
 }
 
 
-def outside(*argv, timeout=120):
-    """Run a command in the internet container."""
-    res = subprocess.run(["docker", "exec", INTERNET, *argv],
-                         capture_output=True, text=True, timeout=timeout, check=False)
-    assert "No such container" not in res.stderr, \
-        f"no internet container {INTERNET}: scripts/internet-host.sh up {INTERNET} NETWORK"
-    return res
 
 
 def fetch(url, *curl_args):
@@ -51,9 +44,6 @@ def fetch(url, *curl_args):
     return status, headers, res.stdout
 
 
-def var(host, expr):
-    """An inventory value as the playbook sees it (templated)."""
-    return host.ansible("ansible.builtin.debug", f"msg={{{{ {expr} }}}}", check=False)["msg"]
 
 
 @pytest.fixture(scope="module")
@@ -228,17 +218,11 @@ def test_a_broken_configuration_never_replaces_the_working_one(host, site):
     fingerprint = "find /etc/nginx -type f -exec sha256sum {} + | sort"
     before = sudo(host, fingerprint)
     master_before = sudo(host, "systemctl show -p MainPID --value nginx")
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}")
-    for var in ("ANSIBLE_CONFIG", "PYTHONDONTWRITEBYTECODE", "ANSIBLE_VAULT_IDENTITY_LIST"):
-        env.pop(var, None)
-    run = subprocess.run(
-        ["ansible-playbook", "site.yml", "-i", inventory, "--limit", name, "--tags", "nginx",
-         "--vault-id", "local@inventories/local/vault-pass.test-only.sh",
-         "-e", "nginx_client_max_body_size=banana"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
-    assert run.returncode != 0, run.stdout[-3000:]
-    assert "nginx rejected the configuration" in run.stdout, run.stdout[-3000:]
-    assert '"client_max_body_size" directive invalid value' in run.stdout, run.stdout[-3000:]
+    rc, out = kit.playbook("site.yml", name, "--tags", "nginx", "-e", "nginx_client_max_body_size=banana",
+                           timeout=600, inv=inventory)
+    assert rc != 0, out[-3000:]
+    assert "nginx rejected the configuration" in out, out[-3000:]
+    assert '"client_max_body_size" directive invalid value' in out, out[-3000:]
     assert sudo(host, fingerprint) == before
     assert sudo(host, "systemctl show -p MainPID --value nginx") == master_before
     status, _, _ = fetch(f"http://{site['domain']}/")
