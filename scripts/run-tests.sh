@@ -20,19 +20,34 @@ PASSED=0
 FAILED=0
 FAILED_STEPS=()
 
-# Count a junit XML file's tests into the totals.
+# Count a junit XML file's tests into the totals. A report that cannot be
+# read (missing, empty, cut short, not JUnit, no test in it) is one failure:
+# a test run that crashed before writing its report must never look clean.
 count_junit() {
-  local xml=$1 t f e s
-  read -r t f e s < <(python3 - "$xml" <<'PY'
+  local xml=$1 out t f e s
+  if ! out=$(python3 - "$xml" 2>&1 <<'PY'
 import sys, xml.etree.ElementTree as ET
-root = ET.parse(sys.argv[1]).getroot()
-suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
-tot = [sum(int(s.get(k, 0)) for s in suites) for k in ("tests", "failures", "errors", "skipped")]
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+    if root.tag not in ("testsuite", "testsuites"):
+        raise ValueError(f"root element <{root.tag}> is not JUnit")
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    tot = [sum(int(s.get(k, 0)) for s in suites) for k in ("tests", "failures", "errors", "skipped")]
+    if tot[0] == 0:
+        raise ValueError("it holds no test")
+except Exception as exc:  # any unreadable report: say why, count a failure
+    sys.exit(f"{type(exc).__name__}: {exc}")
 print(*tot)
 PY
-)
+); then
+    REPORT_PROBLEM="unreadable report $xml (counted as 1 failure): $out"
+    FAILED=$((FAILED + 1))
+    return 1
+  fi
+  read -r t f e s <<<"$out"
   PASSED=$((PASSED + t - f - e - s))
   FAILED=$((FAILED + f + e + s))   # a skipped check proves nothing: it counts as failed
+  [ $((f + e + s)) = 0 ]
 }
 
 # step NAME JUNIT_XML_OR_- COMMAND...
@@ -43,15 +58,19 @@ step() {
   printf '==> %-40s ' "$name"
   "$@" >"$log" 2>&1
   rc=$?
-  printf '%s (%ss)\n' "$([ $rc = 0 ] && echo ok || echo FAILED)" "$(( $(date +%s) - start ))"
-  if [ "$xml" != - ] && [ -s "$xml" ]; then
-    count_junit "$xml"
-    [ $rc != 0 ] && ! grep -qE '<(failure|error)' "$xml" && FAILED=$((FAILED + 1))
+  local failed_before=$FAILED report_ok=0
+  REPORT_PROBLEM=
+  if [ "$xml" != - ]; then
+    count_junit "$xml" || report_ok=1
   elif [ $rc = 0 ]; then
     PASSED=$((PASSED + 1))
-  else
-    FAILED=$((FAILED + 1))
   fi
+  # A failing step adds at least one failure whatever its report says (a
+  # crash after a green report, a report from tests that never ran).
+  [ $rc != 0 ] && [ "$FAILED" = "$failed_before" ] && FAILED=$((FAILED + 1))
+  [ $rc = 0 ] && [ $report_ok != 0 ] && rc=report
+  printf '%s (%ss)\n' "$([ $rc = 0 ] && echo ok || echo FAILED)" "$(( $(date +%s) - start ))"
+  [ -z "$REPORT_PROBLEM" ] || echo "    $REPORT_PROBLEM"
   if [ $rc != 0 ]; then
     FAILED_STEPS+=("$name")
     echo "---- last lines of $log ----"
