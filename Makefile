@@ -6,7 +6,7 @@ SUITES := bookworm trixie
 # Ansible and pip are much slower when Python may not write byte code.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: prereqs vault help setup venv docker images images-rebuild test lint app-test molecule demo demo-destroy clean
+.PHONY: prereqs vault help setup venv docker images images-rebuild test lint docs app-test molecule demo demo-destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -35,8 +35,11 @@ images-rebuild: docker ## Rebuild the base images (after the controller's CA cer
 test: setup ## Everything: lint, app tests, every molecule scenario; ends with "N passed, N failed"
 	scripts/run-tests.sh
 
-lint: venv ## yamllint and ansible-lint (production profile)
+lint: venv ## yamllint, ansible-lint (production profile), role READMEs against their specs
 	scripts/run-tests.sh lint
+
+docs: venv ## Regenerate the variable tables in roles/*/README.md from meta/argument_specs.yml
+	.venv/bin/python scripts/role-docs.py
 
 app-test: ## The application's unit tests
 	scripts/run-tests.sh app

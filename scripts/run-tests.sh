@@ -115,6 +115,7 @@ for w in "${WHAT[@]}"; do
     lint)
       step yamllint - yamllint -s .
       step ansible-lint - ansible-lint --offline --profile production
+      step role-docs - .venv/bin/python scripts/role-docs.py --check
       ;;
     app)
       if [ -d app/tests ]; then
