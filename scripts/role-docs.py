@@ -10,6 +10,9 @@ the BEGIN/END VARIABLES markers (the rest of the README is left alone).
     .venv/bin/python scripts/role-docs.py --check   change nothing; exit 1 naming every problem
     .venv/bin/python scripts/role-docs.py ROLE...   only these roles (both modes)
 
+Without --check it writes the tables, then reports (exit 1) the problems below
+that a table cannot fix.
+
 --check (a lint step of scripts/run-tests.sh) fails when, for a role:
   - the README's generated table differs from what the spec gives (the message
     names each variable whose row differs), or the markers are missing;
@@ -213,6 +216,8 @@ def hand_table(lines):
 
 
 def updated(text, block):
+    if BEGIN in text and not find_block(text):
+        raise ValueError(f"{BEGIN!r} without {END!r} after it")
     span = find_block(text)
     if span:
         return text[:span[0]] + block + text[span[1]:]
@@ -277,7 +282,8 @@ def spec_problems(role, spec, defaults):
             value = defaults.values[name]
             values = value if option.get("type") == "list" and isinstance(value, list) else [value]
             if not (isinstance(value, str) and TEMPLATED.search(value)):
-                bad = [v for v in values if v not in option["choices"]]
+                bad = [v for v in values if v not in option["choices"]
+                       and not (isinstance(v, str) and TEMPLATED.search(v))]
                 if bad:
                     out.append(f"{where}: {name}: default {flow(bad[0])} is not one of its choices {flow(option['choices'])}")
     for entry, body in spec.items():
@@ -328,7 +334,11 @@ def main():
             elif text[span[0]:span[1]] != block:
                 problems += readme_problems(rel(readme), text[span[0]:span[1]], block)
         else:
-            new = updated(text, block)
+            try:
+                new = updated(text, block)
+            except ValueError as err:
+                problems.append(f"{rel(readme)}: {err}")
+                continue
             if new != text:
                 readme.write_text(new)
                 written.append(str(rel(readme)))
