@@ -53,6 +53,9 @@ demo: setup ## A local throwaway server running the whole stack; prints its URL
 demo-destroy: ## Remove the demo server
 	scripts/demo.sh destroy
 
+bench: setup ## Measure the operator-facing figures on throwaway hosts (BENCH_RUNS=1 BENCH_FIGURES=... for a quick try)
+	.venv/bin/python bench/bench.py
+
 vault: venv ## Create an environment's encrypted vault with generated secrets: make vault ENV=prod
 	scripts/new-vault.sh $(ENV)
 
