@@ -23,13 +23,15 @@ that a table cannot fix.
   - an option has no description;
   - a default has no comment: every variable in defaults/main.yml is preceded by
     a one-line comment, or shares the comment of the variables just above it
-    (no blank line between them), for people reading that file.
+    (no blank line between them), for people reading that file. A section rule
+    (`# --- ...`) is not a comment on the variable under it.
 
-Other entry points (tasks_from: meta/argument_specs.yml `rollback:` for
-tasks/rollback.yml) may list options that have no default: internal values a
-playbook passes, or options only that entry point takes. They are documented in
-their own table under the main one and are not compared with defaults/main.yml;
-an option they share with `main` must have the same type there.
+Other entry points (`argument_specs: {rollback: ...}`, checked by Ansible when a
+playbook uses `tasks_from: rollback.yml`) may list options without a default:
+values a playbook passes, or options only that entry point takes. Each gets its
+own table under the main one, with defaults where defaults/main.yml has them,
+and is not compared with defaults/main.yml (that file belongs to `main`); an
+option it shares with `main` must have the same type there.
 
 The README's table is written where the markers are; a README without markers
 gets it in place of its hand-written table (the first table whose first column
