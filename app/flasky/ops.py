@@ -1,4 +1,6 @@
 """Operational endpoints: the health check and the error self-test."""
+import socket
+
 from flask import Blueprint, abort, current_app, jsonify, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -70,6 +72,10 @@ def healthz():
         'at_head': at_head,
         'schema': schema,
         'release': current_app.config.get('FLASKY_RELEASE') or 'unknown',
+        # Which web host answered, and the client address it saw (through
+        # the trusted proxies): behind a balancer both tell how it routes.
+        'host': socket.gethostname(),
+        'client': request.remote_addr,
     }
     response = jsonify(body)
     response.status_code = 200 if healthy else 503

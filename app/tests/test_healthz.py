@@ -1,10 +1,13 @@
 """/healthz: 200 at head (or ahead, after a rollback), 503 when behind, not migrated or unreachable."""
+import socket
+
 from sqlalchemy import text
 
 from flasky import db
 
 HEAD = '0002_user_profile'
-KEYS = {'status', 'database', 'migration', 'at_head', 'schema', 'release'}
+KEYS = {'status', 'database', 'migration', 'at_head', 'schema', 'release', 'host', 'client'}
+WHO = {'host': socket.gethostname(), 'client': '127.0.0.1'}
 
 
 def test_healthz_ok_at_head(make_app):
@@ -14,7 +17,7 @@ def test_healthz_ok_at_head(make_app):
     assert r.get_json() == {'status': 'ok', 'database': True,
                             'migration': HEAD, 'at_head': True,
                             'schema': 'head',
-                            'release': '20250101T120000-abc123'}
+                            'release': '20250101T120000-abc123', **WHO}
     assert r.headers['Cache-Control'] == 'no-store'
     assert 'Set-Cookie' not in r.headers
 
@@ -53,7 +56,7 @@ def test_healthz_fails_when_database_unreachable(make_app, tmp_path):
     assert r.status_code == 503
     assert r.get_json() == {'status': 'fail', 'database': False,
                             'migration': None, 'at_head': False,
-                            'schema': 'unreachable', 'release': 'unknown'}
+                            'schema': 'unreachable', 'release': 'unknown', **WHO}
 
 
 def test_healthz_uses_head_computed_at_startup(make_app):
@@ -103,3 +106,11 @@ def test_healthz_reports_behind_as_behind(make_app):
     app = make_app('testing', migrate=False)
     app.test_cli_runner().invoke(args=['db', 'upgrade', '0001_initial'])
     assert app.test_client().get('/healthz').get_json()['schema'] == 'behind'
+
+
+def test_healthz_names_the_client_behind_one_proxy(make_app):
+    # Production trusts one proxy hop (nginx): the client is its X-Forwarded-For.
+    app = make_app('production')
+    r = app.test_client().get('/healthz', headers={'X-Forwarded-For': '203.0.113.7'})
+    assert r.get_json()['client'] == '203.0.113.7'
+    assert r.get_json()['host'] == socket.gethostname()

@@ -10,7 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
-INTERNET = os.environ.get("INTERNET_HOST", "flasky-default-internet")
+INTERNET = os.environ.get("INTERNET_HOST") or \
+    f"flasky-{os.environ.get('MOLECULE_SCENARIO_NAME', 'default')}-internet"
 # Clients trust only the ACME test server's issuing root: a page that loads
 # proves the certificate came from it.
 ROOT_CA = "/etc/pebble/issuing-root.pem"

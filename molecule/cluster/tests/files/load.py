@@ -1,0 +1,89 @@
+"""Steady outside load for the cluster tests, run inside the internet container:
+
+  python3 - CAFILE URL CLIENTS MAX_SECONDS STOPFILE
+
+CLIENTS threads each send GET URL in a loop over a kept-alive HTTPS
+connection (trusting only CAFILE) until STOPFILE exists or MAX_SECONDS have
+passed. Every answer is recorded: start and end time, status, and the
+"release" and "host" fields of a JSON body (the app's /healthz). Like every
+HTTP client, a request that finds its reused connection closed before any
+answer byte is retried once on a new connection (RFC 9112, 9.3.1); such
+retries are counted, and a second failure is a failed request.
+Prints one JSON object: totals, failures, and every request.
+"""
+import http.client
+import json
+import os
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+
+cafile, url, clients, max_seconds, stopfile = sys.argv[1:6]
+clients, max_seconds = int(clients), float(max_seconds)
+parts = urllib.parse.urlsplit(url)
+ctx = ssl.create_default_context(cafile=cafile)
+records, lock = [], threading.Lock()
+retries = [0]
+started = time.time()
+
+
+def done():
+    return os.path.exists(stopfile) or time.time() - started > max_seconds
+
+
+def connect():
+    return http.client.HTTPSConnection(parts.hostname, parts.port or 443, context=ctx, timeout=30)
+
+
+def one(conn):
+    conn.request("GET", parts.path or "/", headers={"Host": parts.netloc})
+    resp = conn.getresponse()
+    body = resp.read()
+    info = {}
+    if resp.getheader("Content-Type", "").startswith("application/json"):
+        try:
+            info = json.loads(body)
+        except ValueError:
+            pass
+    if resp.getheader("Connection", "").lower() == "close":
+        conn.close()
+    return resp.status, info
+
+
+def worker():
+    conn, reused = connect(), False
+    while not done():
+        t0 = time.time()
+        try:
+            try:
+                status, info = one(conn)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                if not reused:
+                    raise
+                with lock:
+                    retries[0] += 1
+                conn.close()
+                conn = connect()
+                status, info = one(conn)
+            reused = True
+            rec = [t0, time.time(), status, info.get("release", ""), info.get("host", "")]
+        except Exception as exc:  # every failure is recorded, none ends the run
+            rec = [t0, time.time(), "ERR " + type(exc).__name__ + ": " + str(exc)[:120], "", ""]
+            conn.close()
+            conn, reused = connect(), False
+            time.sleep(0.05)
+        with lock:
+            records.append(rec)
+
+
+threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+failed = [r for r in records if r[2] != 200]
+print(json.dumps({"started": started, "ended": time.time(), "clients": clients,
+                  "requests": len(records), "failed": len(failed), "failures": failed[:50],
+                  "retries": retries[0], "records": sorted(records)}))
