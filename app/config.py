@@ -171,6 +171,18 @@ class ProductionConfig(Config):
     NAME = 'production'
     REQUIRE_SECRET_KEY = True
     BEHIND_PROXY = True
+    # Production is served over HTTPS only (nginx redirects plain HTTP): the
+    # browser must never send the login cookies over plain HTTP (Secure),
+    # scripts on the page must not read them (HttpOnly), and cross-site
+    # subrequests and form posts must not carry them (SameSite=Lax still
+    # sends them when a person follows a link to the site, e.g. a mail's
+    # confirmation link).
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = 'Lax'
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = 'Lax'
 
     def database_url(self):
         return env_str('DATABASE_URL', sqlite_url('data.sqlite'))

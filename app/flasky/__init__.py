@@ -89,13 +89,15 @@ def create_app(config_name=None):
                     Permission=models.Permission, Post=models.Post,
                     Follow=models.Follow)
 
+    # Only the CSP comes from the app: it knows what its pages load (nginx
+    # sends its default CSP only when the app sent none). Every other
+    # security header (X-Frame-Options, X-Content-Type-Options,
+    # Referrer-Policy, HSTS, Permissions-Policy) has one owner, nginx, so no
+    # answer carries two, possibly different, values of one header.
     @app.after_request
-    def security_headers(response):
+    def content_security_policy(response):
         response.headers.setdefault('Content-Security-Policy',
                                     CONTENT_SECURITY_POLICY)
-        response.headers.setdefault('X-Content-Type-Options', 'nosniff')
-        response.headers.setdefault('Referrer-Policy', 'same-origin')
-        response.headers.setdefault('X-Frame-Options', 'DENY')
         return response
 
     return app

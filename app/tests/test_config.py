@@ -15,6 +15,18 @@ def test_production_refuses_to_start_without_secret_key(name, db_url,
         create_app(name)
 
 
+@pytest.mark.parametrize('name', ['production', 'unix'])
+def test_production_login_cookies_are_secure_httponly_and_lax(
+        name, db_url, monkeypatch):
+    monkeypatch.setenv('SECRET_KEY', 's3cret')
+    monkeypatch.setenv('DATABASE_URL', db_url)
+    cfg = create_app(name).config
+    for cookie in ('SESSION_COOKIE', 'REMEMBER_COOKIE'):
+        assert cfg[f'{cookie}_SECURE'] is True, cookie
+        assert cfg[f'{cookie}_HTTPONLY'] is True, cookie
+        assert cfg[f'{cookie}_SAMESITE'] == 'Lax', cookie
+
+
 def test_development_starts_without_secret_key(monkeypatch, db_url):
     monkeypatch.setenv('DEV_DATABASE_URL', db_url)
     app = create_app('development')

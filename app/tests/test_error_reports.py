@@ -105,7 +105,7 @@ def test_registration_mail_through_real_smtp_behind_proxy(make_app,
              'X-Forwarded-For': '203.0.113.9'}
     page = client.get('/auth/register', headers=proxy).get_data(as_text=True)
     # Flask-WTF checks the Referer on https requests; browsers send it for
-    # same-origin posts (the app's Referrer-Policy is same-origin).
+    # same-origin posts (nginx's Referrer-Policy sends it to the same origin).
     posted = dict(proxy, Referer='https://flasky.example.org/auth/register')
     r = client.post('/auth/register', headers=posted, data={
         'csrf_token': csrf_token(page), 'email': 'susan@example.org',

@@ -234,6 +234,16 @@ def test_pages_are_csp_friendly(client):
             assert not ref.startswith(('http:', 'https:', '//')), ref
 
 
+def test_app_leaves_the_other_security_headers_to_nginx(client):
+    # nginx owns them: sent by both, a browser would see each twice.
+    for url in ('/', '/no-such-page'):
+        r = client.get(url)
+        for name in ('X-Frame-Options', 'X-Content-Type-Options',
+                     'Referrer-Policy', 'Strict-Transport-Security',
+                     'Permissions-Policy'):
+            assert name not in r.headers, (url, name)
+
+
 def test_static_folder_is_app_static(app, client):
     assert app.static_folder == os.path.join(APP_DIR, 'static')
     r = client.get('/static/style.css')
