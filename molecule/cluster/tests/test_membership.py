@@ -19,7 +19,7 @@ from conftest import Load, group, host, hosts_seen, lb_name, playbook, summary
 
 testinfra_hosts = [lb_name()]
 NEW = "flasky-cluster-web3"
-GROUPS = ["local", "molecule", "cluster", "web", "mail"]
+GROUPS = ["local", "molecule", "molecule_cluster", "web", "mail"]
 
 
 def pool():
