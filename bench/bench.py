@@ -47,6 +47,7 @@ IMAGE = f"flasky-base:{SUITE}"
 # One package cache for every bench host: they never run apt at the same
 # time, and a shared cache makes every run (the floor too) equally warm.
 APT_CACHE = f"/var/cache/flasky-test/apt/{PREFIX}"
+PROFILES = []  # every playbook run: its time and slowest tasks (written to the JSON)
 VAULT = ["--vault-id", f"local@{ROOT}/inventories/local/vault-pass.test-only.sh"]
 
 # figure -> (what it is, goal as text, unit)
@@ -127,7 +128,16 @@ class Host:
         m = re.search(rf"^{re.escape(self.name)}\s*:\s*(.*)$", text, re.M)
         if m:
             recap = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))}
+        PROFILES.append({"playbook": str(playbook), "args": list(args), "seconds": round(secs, 1),
+                         "slowest_tasks": slowest_tasks(text)})
         return secs, out.returncode, recap, text
+
+
+def slowest_tasks(text, count=8):
+    """The slowest tasks of a run, from the profile_tasks callback's recap (ansible.cfg enables it)."""
+    recap = text.split("TASKS RECAP", 1)[-1] if "TASKS RECAP" in text else ""
+    found = re.findall(r"^(\S.*?) -+ ([\d.]+)s$", recap, re.M)
+    return [[name.strip(), float(secs)] for name, secs in found[:count]]
 
 
 def summary(samples):
@@ -385,7 +395,8 @@ def report(results, extra, meta):
         print("GUARANTEES BROKEN:\n  " + "\n  ".join(extra["guarantees_broken"]))
     out = ROOT / "bench" / "results" / f"{meta['date'].replace(':', '')}-{SUITE}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"meta": meta, "figures": {k: v for k, v in results.items() if v}, "extra": extra},
+    out.write_text(json.dumps({"meta": meta, "figures": {k: v for k, v in results.items() if v}, "extra": extra,
+                               "playbook_runs": PROFILES},
                               indent=1) + "\n")
     print(f"results: {out.relative_to(ROOT)}")
 
