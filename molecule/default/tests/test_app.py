@@ -2,6 +2,9 @@
 
 import json
 import re
+import uuid
+
+from outside import client
 
 APP = "flasky"
 HOME = f"/srv/{APP}"
@@ -62,6 +65,24 @@ def test_site_answers_through_nginx_with_the_page(host):
     body, _, status = res.stdout.rpartition("\n")
     assert status == "200", res.stdout[-500:]
     assert "Hello, Stranger!" in body
+
+
+def test_login_cookies_are_secure_httponly_and_same_site_lax(host):
+    """From the internet, a real registration and a "remember me" login over HTTPS: the
+    session and remember-me cookies are never sent over plain HTTP, never read by scripts,
+    never sent on cross-site subrequests (the bookworm host runs the production config,
+    trixie the unix one)."""
+    tag = uuid.uuid4().hex[:10]
+    base, email, password = f"https://{_domain(host)}", f"cookie+{tag}@{_domain(host)}", f"pw-{tag}-Secret!"
+    assert client("register", base, email, f"cookie_{tag}", password)["status"] == 200
+    res = client("login-cookies", base, email, password)
+    assert res["status"] == 200 and not any("invalid" in f.lower() for f in res["flashes"]), res
+    cookies = {c["name"]: c for c in res["cookies"]}
+    assert {"session", "remember_token"} <= set(cookies), res["cookies"]
+    for name in ("session", "remember_token"):
+        assert cookies[name]["secure"], f"{name} cookie without Secure: {cookies[name]}"
+        assert cookies[name]["httponly"], f"{name} cookie without HttpOnly: {cookies[name]}"
+        assert cookies[name]["samesite"] == "Lax", f"{name} cookie SameSite: {cookies[name]}"
 
 
 def test_healthz_through_nginx(host):

@@ -8,6 +8,7 @@ issuing root.
 
 import os
 import re
+import time
 import uuid
 
 import pytest
@@ -115,6 +116,59 @@ def test_not_found_carries_the_security_headers(site):
     status, headers, _ = fetch(f"https://{site['domain']}/static/no-such-file-{uuid.uuid4().hex}.css")
     assert status == 404
     assert_security_headers(headers, "404")
+
+
+def header_counts(url):
+    """(status, {header name: how many times it was sent}) of an answer from the internet."""
+    res = outside("curl", "-sS", "-o", "/dev/null", "--max-time", "20", "--cacert", ROOT_CA, "-D", "-", url)
+    assert res.returncode == 0, f"curl {url}: {res.stderr}"
+    lines = res.stdout.strip().splitlines()
+    counts = {}
+    for line in lines[1:]:
+        name = line.partition(":")[0].strip().lower()
+        counts[name] = counts.get(name, 0) + 1
+    return int(lines[0].split()[1]), counts
+
+
+def _live_program(host, site):
+    color = sudo(host, f"cat /srv/{site['app']}/shared/active_color").strip()
+    return f"{site['app']}-{color}", f"/run/{site['app']}/gunicorn-{color}.sock"
+
+
+def test_every_security_header_is_sent_exactly_once(host, site):
+    """One owner per header: nginx. The app's 200, 404 and 500 and nginx's own 502 and 503
+    each carry every security header once (twice, the browser may pick either value)."""
+    base = f"https://{site['domain']}"
+    token = sudo(host, f"/usr/local/bin/{site['app']}-manage selftest-token").strip().splitlines()[-1]
+    answers = {
+        "app 200": header_counts(f"{base}/"),
+        "app 404": header_counts(f"{base}/no-such-page-{uuid.uuid4().hex}"),
+        "app 500": header_counts(f"{base}/_selftest/error?token={token}"),
+    }
+    created = first_missing(host, os.path.dirname(site["flag"]))
+    sudo(host, f"install -d {os.path.dirname(site['flag'])} && touch {site['flag']}")
+    try:
+        answers["nginx 503"] = header_counts(f"{base}/")
+    finally:
+        sudo(host, f"rm -f {site['flag']}")
+        if created:
+            sudo(host, f"rm -r {created}")
+    program, socket = _live_program(host, site)
+    sudo(host, f"supervisorctl stop {program}")
+    try:
+        answers["nginx 502"] = header_counts(f"{base}/")
+    finally:
+        sudo(host, f"supervisorctl start {program}")
+        deadline = time.time() + 60
+        while time.time() < deadline and host.run(
+                f"sudo curl -s -o /dev/null -w '%{{http_code}}' --unix-socket {socket} http://localhost/healthz"
+                ).stdout != "200":
+            time.sleep(1)
+    expected = {"app 200": 200, "app 404": 404, "app 500": 500, "nginx 503": 503, "nginx 502": 502}
+    assert {what: status for what, (status, _) in answers.items()} == expected
+    wrong = {what: {name: counts.get(name, 0) for name in SECURITY_HEADERS if counts.get(name, 0) != 1}
+             for what, (_, counts) in answers.items()}
+    assert not any(wrong.values()), f"headers not sent exactly once: {wrong}"
 
 
 def test_server_does_not_tell_its_version(site):

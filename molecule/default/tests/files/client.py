@@ -4,6 +4,7 @@ python3 - CAFILE COMMAND ARGS...  (prints one JSON line)
   get URL                         -> status, final url, body excerpt, headers
   register BASE EMAIL USER PASS   -> status and flashed messages after the POST
   login-get BASE EMAIL PASS URL   -> log in, then GET URL (e.g. a confirmation link)
+  login-cookies BASE EMAIL PASS   -> log in with "remember me"; the cookies set, with their attributes
 """
 import http.cookiejar
 import json
@@ -43,10 +44,19 @@ def flashes(html):
             for f in re.findall(r'class="[^"]*flash[^"]*"[^>]*>(.*?)</', html, re.S)]
 
 
-def login(base, email, password):
+def login(base, email, password, remember=False):
     _, _, html, _ = fetch(base + "/auth/login")
-    return fetch(base + "/auth/login", {"csrf_token": csrf(html), "email": email,
-                                        "password": password, "submit": "Log In"})
+    form = {"csrf_token": csrf(html), "email": email, "password": password, "submit": "Log In"}
+    if remember:
+        form["remember_me"] = "y"
+    return fetch(base + "/auth/login", form)
+
+
+def cookie_attributes(cookie):
+    """What the server said about a cookie (cookiejar keeps unknown attributes in _rest)."""
+    rest = {k.lower(): v for k, v in cookie._rest.items()}
+    return {"name": cookie.name, "secure": cookie.secure, "httponly": "httponly" in rest,
+            "samesite": rest.get("samesite")}
 
 
 out = {}
@@ -66,6 +76,11 @@ elif command == "login-get":
     out["login"] = {"status": status, "url": url, "flashes": flashes(html)}
     status, url, html, _ = fetch(target)
     out.update({"status": status, "url": url, "flashes": flashes(html), "body": html[:4000]})
+elif command == "login-cookies":
+    base, email, password = args
+    status, url, html, _ = login(base, email, password, remember=True)
+    out = {"status": status, "url": url, "flashes": flashes(html),
+           "cookies": [cookie_attributes(c) for c in jar]}
 else:
     sys.exit(f"unknown command {command}")
 print(json.dumps(out))
