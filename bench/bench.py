@@ -273,6 +273,7 @@ def main():
                 guarantee(rc != 0, "a release that cannot start was deployed")
                 results["bad_wsgi"].append(secs)
                 extra["bad_wsgi_cause_in_message"].append(cause)
+                extra.setdefault("bad_wsgi_messages", []).append(text[text.rfind("fatal:"):][:3000])
             # The live release still answers.
             code = docker_exec(main_host.name, f"curl -sk -o /dev/null -w '%{{http_code}}' --resolve {DOMAIN}:443:127.0.0.1 "
                                f"https://{DOMAIN}/", check=False).stdout

@@ -32,7 +32,9 @@ OK = {int(s) for s in STATUSES.split(",") if s}
 DEAD = {"BACKOFF", "EXITED", "FATAL", "UNKNOWN"}
 # gunicorn's own records: "[2026-01-01 12:00:00 +0000] [123] [INFO] ..."
 RECORD = re.compile(r"^\[\d{4}-\d\d-\d\d [\d:]+ [+-]\d{4}\] \[\d+\] \[[A-Z]+\] ")
-FRAME = re.compile(r"^(\s|Traceback |\^|gunicorn\.errors\.)")
+# Traceback lines, Python's chained-exception separators and gunicorn's own HaltServer.
+FRAME = re.compile(r"^(\s|Traceback |\^|gunicorn\.errors\.|During handling of the above exception|"
+                   r"The above exception was the direct cause)")
 # gunicorn's master gives up: the workers cannot load the app.
 HALTED = re.compile(r"\[ERROR\] (Reason: .*|Worker failed to boot.*|Shutting down: Master)$", re.M)
 CAUSE_WORDS = re.compile(r"Error|Exception|Failed|failed|error|No module|cannot|denied", re.I)
@@ -79,6 +81,18 @@ def log_since(offset):
             return handle.read().decode("utf-8", "replace")
     except OSError:
         return ""
+
+
+def settled_log(offset):
+    """The log since offset once supervisord has written all of it (a loaded host writes late)."""
+    text, deadline = log_since(offset), time.monotonic() + 3
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        again = log_since(offset)
+        if again == text and cause_of(text):
+            break
+        text = again
+    return text
 
 
 def cause_of(text):
@@ -172,7 +186,7 @@ def main():
     result["seconds"] = round(time.monotonic() - start, 1)
     if not result["ok"]:
         stop_now()
-        text = log_since(offset)
+        text = settled_log(offset)
         result["cause"] = cause_of(text)
         result["log"] = text.splitlines()[-15:]
     return result
