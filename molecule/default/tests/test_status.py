@@ -1,6 +1,7 @@
 """playbooks/status.yml reports what runs, and only reads (changed=0)."""
 
 import re
+from datetime import datetime, timezone
 
 import kit
 
@@ -17,4 +18,15 @@ def test_status_reports_release_migration_health_and_certificate(host):
     assert re.search(rf'Migration: .*"current": "{head}"', out), out[-3000:]
     assert "Health: HTTP 200" in out, out[-3000:]
     assert "nginx active" in out and "postgresql active" in out and "certbot.timer active" in out, out[-3000:]
-    assert re.search(r"Certificate: issuer .*Pebble.*, expires \d{14}Z", out), out[-3000:]
+    # The expiry reads at a glance: a date and the days left, as the served certificate says.
+    # (The output's lines may be wrapped: any whitespace between the words.)
+    m = re.search(r"Certificate:\s+issuer\s.*?Pebble.*?,\s+expires\s+(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2})\s+UTC"
+                  r"\s+\((-?\d+)\s+days\s+left\)", out, re.S)
+    assert m, out[-3000:]
+    domain = host.ansible.get_variables()["app_domains"][0]
+    end = host.check_output(f"openssl s_client -connect 127.0.0.1:443 -servername {domain} </dev/null 2>/dev/null"
+                            " | openssl x509 -noout -enddate").split("=", 1)[1]
+    not_after = datetime.strptime(end, "%b %d %H:%M:%S %Y %Z").replace(tzinfo=timezone.utc)
+    assert f"{m.group(1)} {m.group(2)}" == not_after.strftime("%Y-%m-%d %H:%M"), (m.groups(), end)
+    days_left = (not_after - datetime.now(timezone.utc)).days
+    assert int(m.group(3)) in (days_left, days_left - 1), (m.group(3), days_left)
