@@ -13,7 +13,9 @@ from the internet container:
    fails saying where the logs are, nginx is not switched, the old release
    keeps answering, the broken program is stopped;
 4. cleanup: the schema goes back to the original head and a plain deploy of
-   the original app is a no-op (changed=0): the host is as it was.
+   the original app is a no-op (changed=0): the host is as it was;
+5. the same new version deployed as "another Flask-Migrate app" (no
+   migration-status command) still gets its dump before the migration.
 """
 
 import json
@@ -156,13 +158,43 @@ def test_deploy_new_version_rollback_and_failed_health(site, tmp_path):
         assert f"gunicorn-{live_color}.sock" in up
     finally:
         # 4. Back to the original state: schema at the original head, original release live.
-        built = site.sudo(f"ls {HOME}/releases").stdout.split()
-        for rel in built:
-            if site.sudo(f"test -e {HOME}/releases/{rel}/migrations/versions/0003_cycle_note.py").rc == 0:
-                site.sudo(f"cd {HOME}/releases/{rel} && sudo -u {APP} venv/bin/flask db downgrade 0002_user_profile")
-                break
-        rc, out = _playbook("playbooks/deploy.yml", site.name)
+        rc, out = _restore(site)
     assert rc == 0, out[-4000:]
     assert site.current() == original
     assert re.search(r"changed=0\s", out), "a deploy of the unchanged original must change nothing:\n" + out[-3000:]
     assert site.socket_health(site.color())["at_head"] is True
+
+
+def _restore(site):
+    """Downgrade the schema with the release that knows the test migration, deploy the original."""
+    built = site.sudo(f"ls {HOME}/releases").stdout.split()
+    for rel in built:
+        if site.sudo(f"test -e {HOME}/releases/{rel}/migrations/versions/0003_cycle_note.py").rc == 0:
+            site.sudo(f"cd {HOME}/releases/{rel} && sudo -u {APP} venv/bin/flask db downgrade 0002_user_profile")
+            break
+    return _playbook("playbooks/deploy.yml", site.name)
+
+
+def _dumps(site):
+    return set(site.sudo("ls /var/backups/postgresql/flasky/").stdout.split())
+
+
+def test_any_flask_migrate_app_gets_its_dump_before_a_migration(site, tmp_path):
+    """An app deployed with inventory variables only, without the bundled app's
+    `flask migration-status` (flasky_app_migration_status_command: ""): Flask-Migrate's
+    own `flask db current` and `flask db heads` show the pending migration, and the
+    database is dumped before it runs."""
+    original = site.current()
+    before = _dumps(site)
+    try:
+        rc, out = _playbook("playbooks/deploy.yml", site.name, "-e", f"flasky_app_src_dir={_copy_app(tmp_path / 'v2')}",
+                            "-e", "flasky_app_migration_status_command=''")
+        assert rc == 0, out[-4000:]
+        assert site.socket_health(site.color())["migration"] == "0003_cycle_note"
+        new = sorted(_dumps(site) - before)
+        assert any("pre-migrate-0002_user_profile-to-0003_cycle_note" in d for d in new), \
+            f"no dump before the migration; new files: {new}\n{out[-3000:]}"
+    finally:
+        rc, out = _restore(site)
+    assert rc == 0, out[-4000:]
+    assert site.current() == original
