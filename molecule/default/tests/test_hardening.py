@@ -21,7 +21,8 @@ def test_sshd_is_key_only_without_root(host):
     config = sshd_config(host)
     for line in ("passwordauthentication no", "kbdinteractiveauthentication no", "permitrootlogin no",
                  "permitemptypasswords no", "pubkeyauthentication yes", "x11forwarding no",
-                 "allowagentforwarding no", "maxauthtries 4"):
+                 "allowagentforwarding no", "maxauthtries 3", "maxsessions 2", "loglevel VERBOSE",
+                 "tcpkeepalive no", "compression no"):
         assert line in config, line
 
 
@@ -143,3 +144,34 @@ def test_kernel_settings_applied_where_possible(host):
     for name, value in {"net.ipv4.conf.all.rp_filter": "1", "net.ipv4.conf.all.accept_redirects": "0",
                         "net.ipv4.tcp_syncookies": "1"}.items():
         assert host.sysctl(name) == int(value), name
+
+
+LYNIS_MIN_INDEX = 80
+
+
+def test_lynis_hardening_index_is_at_least_80(host):
+    """An auditor's view: Debian's Lynis, installed for the audit and removed after it,
+    scores the converged host. Its index and remaining suggestions are printed; the
+    suggestions left on purpose are explained in roles/hardening/README.md."""
+    with host.sudo():
+        had_lynis = host.package("lynis").is_installed
+        if not had_lynis:
+            host.run_expect([0], "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends lynis")
+        try:
+            res = host.run("lynis audit system --quick --no-colors --logfile /tmp/lynis.log"
+                           " --report-file /tmp/lynis-report.dat")
+            report = host.file("/tmp/lynis-report.dat").content_string
+        finally:
+            host.run("rm -f /tmp/lynis.log /tmp/lynis-report.dat")
+            if not had_lynis:
+                host.run("DEBIAN_FRONTEND=noninteractive apt-get purge -y -q lynis")
+    assert res.rc == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    m = re.search(r"^hardening_index=(\d+)$", report, re.M)
+    assert m, report[-2000:]
+    index = int(m.group(1))
+    suggestions = sorted(set(re.findall(r"^suggestion\[\]=([^|]+\|[^|]+)", report, re.M)))
+    hostname = host.check_output("hostname")
+    print(f"\nLynis hardening index of {hostname}: {index}")
+    print("\n".join(f"  suggestion {s}" for s in suggestions))
+    assert index >= LYNIS_MIN_INDEX, f"Lynis hardening index {index} < {LYNIS_MIN_INDEX}; suggestions:\n" + \
+        "\n".join(suggestions)
