@@ -78,7 +78,7 @@ def reach(src, address_, port, timeout=3):
 class Load:
     """CLIENTS concurrent GETs of URL from the internet container, every answer recorded."""
 
-    def __init__(self, path="/healthz", clients=16, max_seconds=900):
+    def __init__(self, path="/healthz", clients=16, max_seconds=2400):
         self.stop_file = f"/tmp/load-stop-{uuid.uuid4().hex}"
         self.proc = subprocess.Popen(
             ["docker", "exec", "-i", outside.INTERNET, "python3", "-", outside.ROOT_CA, BASE + path,
