@@ -19,6 +19,8 @@ cat >"$TMP" <<EOT
 ---
 vault_app_secret_key: "$(openssl rand -base64 48 | tr -d '\n')"
 vault_app_db_password: "$(openssl rand -hex 24)"
+vault_pgbackrest_cipher_pass: "$(openssl rand -base64 36 | tr -d '\n')"
+vault_postgres_replication_password: "$(openssl rand -hex 24)"
 EOT
 .venv/bin/ansible-vault encrypt --vault-id "$ENV@prompt" --output "$VAULT" "$TMP"
 echo "created $VAULT (encrypted, vault id $ENV). Edit with: ansible-vault edit --vault-id $ENV@prompt $VAULT"

@@ -1,7 +1,7 @@
 """Layouts the playbooks cannot serve fail in the preflight, with the fix in
 the message, before any host changes: several web hosts without a balancer,
 a second database host without replication, a web host that cannot reach
-its database's port."""
+its database's port, no passphrase for the backup repository."""
 
 import hashlib
 import re
@@ -17,7 +17,7 @@ testinfra_hosts = [group("web")[0]]
 # What a run would change first on each kind of host.
 WATCHED = "cat /etc/nginx/snippets/flasky-pool.conf /etc/nginx/sites-enabled/flasky.conf 2>/dev/null; " \
           "ufw status verbose; cat /etc/postgresql/*/main/pg_hba.conf 2>/dev/null; " \
-          "cat /etc/supervisor/conf.d/*.conf 2>/dev/null; dpkg-query -W -f '${Package} ${Version}\\n'"
+          "cat /etc/supervisor/conf.d/*.conf /etc/pgbackrest.conf 2>/dev/null; dpkg-query -W -f '${Package} ${Version}\\n'"
 
 
 def fingerprint():
@@ -55,6 +55,9 @@ CASES = {
     "two database hosts, no replication": (
         "site.yml", second_database, [],
         [r"in the database group but no web\s+host uses it", r"Keep one host in the database group"]),
+    "no passphrase for the backup repository": (
+        "site.yml", None, ["-e", "vault_pgbackrest_cipher_pass="],
+        [r"vault_pgbackrest_cipher_pass is not set", r"ansible-vault edit"]),
     "a web host cannot reach the database port": (
         "playbooks/deploy.yml", None, ["-e", "app_db_port=5999"],
         [r"cannot reach its database host", r"Check app_db_port"]),
