@@ -1,7 +1,8 @@
 """Layouts the playbooks cannot serve fail in the preflight, with the fix in
 the message, before any host changes: several web hosts without a balancer,
 a second database host without replication, a web host that cannot reach
-its database's port, no passphrase for the backup repository."""
+its database's port, no passphrase for the backup repository, a standby
+without a primary or without a replication password."""
 
 import hashlib
 import re
@@ -48,13 +49,23 @@ def second_database(data):
     data["database"]["hosts"][group("loadbalancer")[0]] = {}
 
 
+def no_primary(data):
+    data["database"]["hosts"] = {}
+
+
 CASES = {
     "several web hosts, no balancer": (
         "site.yml", without_balancer, [],
         [r"no loadbalancer group", r"Add a loadbalancer group"]),
     "two database hosts, no replication": (
         "site.yml", second_database, [],
-        [r"in the database group but no web\s+host uses it", r"Keep one host in the database group"]),
+        [r"in the database group but no web\s+host uses it", r"Keep one host in the database group; put a hot standby in the database_replica group"]),
+    "a standby without a primary": (
+        "site.yml", no_primary, [],
+        [r"database_replica group \(flasky-cluster-db2\) needs exactly one primary", r"which has 0"]),
+    "standbys without a replication password": (
+        "site.yml", None, ["-e", "vault_postgres_replication_password="],
+        [r"vault_postgres_replication_password is not set", r"ansible-vault edit"]),
     "no passphrase for the backup repository": (
         "site.yml", None, ["-e", "vault_pgbackrest_cipher_pass="],
         [r"vault_pgbackrest_cipher_pass is not set", r"ansible-vault edit"]),
