@@ -17,8 +17,9 @@ def test_status_reports_every_web_host_and_the_pool():
         assert re.search(rf"ok: \[{re.escape(name)}\].*?Release: {release} \(color (blue|green)\)", out, re.S), out
         assert re.search(rf"{re.escape(name)} \S+:8080: in the pool, health HTTP 200, release {release}", out), out
     assert re.search(r"Health: HTTP 200 ", out), out
-    assert re.search(r"Repository: flasky-cluster-backup1, \d+\.\d MiB", out), out
-    assert re.search(r"Last backup: (full|diff|incr) \d{8}-\d{6}F\S*, ended \d{4}-\d\d-\d\d [\d:]+ UTC "
-                     r"\(\d+\.\d h ago\); \d+ in the repository", out), out
-    assert re.search(r"Last archived WAL: [0-9A-F]{24}, \d+ s ago", out), out
+    # (The output's lines may be wrapped: any whitespace between the words.)
+    assert re.search(r"Repository:\s+flasky-cluster-backup1,\s+\d+\.\d\s+MiB", out), out
+    assert re.search(r"Last\s+backup:\s+(full|diff|incr)\s+\d{8}-\d{6}F\S*,\s+ended\s+\d{4}-\d\d-\d\d\s+[\d:]+\s+UTC"
+                     r"\s+\(\d+\.\d\s+h\s+ago\);\s+\d+\s+in\s+the\s+repository", out), out
+    assert re.search(r"Last\s+archived\s+WAL:\s+[0-9A-F]{24},\s+\d+\s+s\s+ago", out), out
     assert not re.search(r"changed=[1-9]", out), out

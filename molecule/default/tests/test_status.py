@@ -17,6 +17,10 @@ def test_status_reports_release_migration_health_and_certificate(host):
     head = kit.migration_status(host)["head"]
     assert re.search(rf'Migration: .*"current": "{head}"', out), out[-3000:]
     assert "Health: HTTP 200" in out, out[-3000:]
+    # Backups: the repository is on this host itself, and the status says what that risks.
+    assert re.search(rf"Repository:\s+{re.escape(name)}\s+\(the\s+database\s+host\s+itself:\s+one\s+lost\s+disk"
+                     r"\s+loses\s+both\)", out), out[-3000:]
+    assert re.search(r"Last\s+backup:\s+full\s+\d{8}-\d{6}F", out), out[-3000:]
     assert "nginx active" in out and "postgresql active" in out and "certbot.timer active" in out, out[-3000:]
     # The expiry reads at a glance: a date and the days left, as the served certificate says.
     # (The output's lines may be wrapped: any whitespace between the words.)
