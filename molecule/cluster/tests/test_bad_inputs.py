@@ -86,7 +86,9 @@ def test_bad_layout_fails_in_the_preflight_and_changes_nothing(case):
         if inv:
             Path(inv).unlink(missing_ok=True)
     assert rc != 0, out[-3000:]
-    failed_task = re.findall(r"^TASK \[([^\]]+)\]", out[:out.index("fatal:")], re.M)[-1]
+    first_failure = re.search(r"^(fatal|failed): \[", out, re.M)  # (a loop item reports "failed:")
+    assert first_failure, out[-3000:]
+    failed_task = re.findall(r"^TASK \[([^\]]+)\]", out[:first_failure.start()], re.M)[-1]
     assert failed_task.startswith("preflight : "), failed_task
     text = re.sub(r"\s+", " ", out)
     for message in messages:
