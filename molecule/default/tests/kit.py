@@ -30,11 +30,23 @@ def ansible_env():
     return env
 
 
+# Every playbook a test runs appends its output here, for test_secrets.py
+# (emptied by the first run of each test session).
+PLAYBOOK_LOG = Path(os.environ.get("FLASKY_TEST_LOG_DIR", ROOT / ".cache" / "logs")) / \
+    f"molecule-{os.environ.get('MOLECULE_SCENARIO_NAME', 'default')}-verify-playbooks.log"
+_playbook_log_started = False
+
+
 def playbook(name, limit, *extra, timeout=1200, inv=None):
     """Run a playbook as an operator would; returns (rc, output)."""
-    res = subprocess.run(["ansible-playbook", name, "-i", inv or inventory(), "--limit", limit,
-                          "--vault-id", f"local@{VAULT_PASS}", *extra],
-                         cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=timeout)
+    global _playbook_log_started
+    cmd = ["ansible-playbook", name, "-i", inv or inventory(), "--limit", limit,
+           "--vault-id", f"local@{VAULT_PASS}", *extra]
+    res = subprocess.run(cmd, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=timeout)
+    PLAYBOOK_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with PLAYBOOK_LOG.open("a" if _playbook_log_started else "w") as log:
+        log.write(f"### {' '.join(cmd)} (rc {res.returncode})\n{res.stdout}{res.stderr}\n")
+    _playbook_log_started = True
     return res.returncode, res.stdout + res.stderr
 
 

@@ -4,6 +4,7 @@ import json
 import re
 import uuid
 
+import kit
 from outside import client
 
 APP = "flasky"
@@ -104,11 +105,54 @@ def test_nginx_upstream_points_at_the_live_color(host):
     assert f"server unix:/run/{APP}/gunicorn-{_active(host)}.sock" in up
 
 
-def test_old_releases_are_pruned(host):
+def test_a_deploy_keeping_two_releases_prunes_exactly_the_others(host):
+    """A deploy with flasky_app_keep_releases=2 (the only deploy of this file;
+    nothing else changes, so it is a no-op but for the pruning) on a host
+    given four more releases: three complete ones (markers a day, two and
+    three days old, the two older ones linked to virtualenvs of their own)
+    and a half-built one (no marker). The newest two complete releases stay
+    (the live one and the one a day old); the older two, the half-built one
+    and the virtualenvs only they used are gone; the live virtualenv stays."""
+    name = host.ansible.get_variables()["inventory_hostname"]
+    live = _current_id(host)
+    fake = {age: f"{uuid.uuid4().hex[:11]}{age}" for age in (1, 2, 3)}
+    half = f"{uuid.uuid4().hex[:11]}0"
+    venvs = {age: f"prunetest{uuid.uuid4().hex[:7]}" for age in (2, 3)}
+    setup = []
+    for age, rel in fake.items():
+        setup += [f"install -d -o {APP} -g {APP} {HOME}/releases/{rel}",
+                  f"echo {rel} > {HOME}/releases/{rel}/.release-ok",
+                  f"touch -d '{age} days ago' {HOME}/releases/{rel}/.release-ok"]
+        if age in venvs:
+            setup += [f"install -d -o {APP} -g {APP} {HOME}/venvs/{venvs[age]}",
+                      f"ln -s {HOME}/venvs/{venvs[age]} {HOME}/releases/{rel}/venv"]
+    setup.append(f"install -d -o {APP} -g {APP} {HOME}/releases/{half}")
     with host.sudo():
-        releases = host.check_output(f"ls -1 {HOME}/releases").split()
-    assert 1 <= len(releases) <= 5
-    assert _current_id(host) in releases
+        host.check_output(" && ".join(setup))
+        live_venv = host.check_output(f"readlink {HOME}/releases/{live}/venv").rsplit("/", 1)[-1]
+        before = set(host.check_output(f"ls -1 {HOME}/releases").split())
+        by_age = [line.split()[1].split("/")[-2] for line in sorted(host.check_output(
+            f"stat -c '%Y %n' {HOME}/releases/*/.release-ok").splitlines(), reverse=True)]
+        previous = host.run(f"readlink {HOME}/previous").stdout.strip().rsplit("/", 1)[-1]
+    assert before >= {live, half, *fake.values()}
+    # What the role promises: the two newest complete releases stay, and the
+    # live and previous ones whatever their age. On a freshly converged host
+    # (one real release) that is the live one and the one a day old.
+    expected_gone = before - {*by_age[:2], live, previous}
+    try:
+        rc, out = kit.playbook("playbooks/deploy.yml", name, "-e", "flasky_app_keep_releases=2")
+        assert rc == 0, out[-3000:]
+        with host.sudo():
+            after = set(host.check_output(f"ls -1 {HOME}/releases").split())
+            venvs_after = set(host.check_output(f"ls -1 {HOME}/venvs").split())
+        assert before - after == expected_gone, f"before {before}, after {after}"
+        assert {fake[2], fake[3], half} <= expected_gone
+        assert _current_id(host) == live
+        assert live_venv in venvs_after and not set(venvs.values()) & venvs_after, venvs_after
+    finally:
+        with host.sudo():
+            host.run(f"rm -rf {' '.join(f'{HOME}/releases/{r}' for r in [*fake.values(), half])} "
+                     f"{' '.join(f'{HOME}/venvs/{v}' for v in venvs.values())}")
 
 
 def test_no_secret_in_the_program_definitions(host):

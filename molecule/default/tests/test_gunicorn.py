@@ -47,14 +47,26 @@ def test_active_socket_is_for_the_group_only(host):
         assert sock.mode & 0o007 == 0, "the socket must not be open to everyone"
 
 
+# Connects to a unix socket and prints who it ran as and the outcome: the
+# errno's name, so a denial is told apart from a socket that is not there.
+_CONNECT = ("import errno, getpass, socket, sys; s = socket.socket(socket.AF_UNIX)\n"
+            "try:\n    s.connect(sys.argv[1]); r = 'connected'\n"
+            "except OSError as e:\n    r = errno.errorcode.get(e.errno, str(e.errno))\n"
+            "print(getpass.getuser(), r)")
+
+
 def test_nginx_user_can_connect_other_users_cannot(host):
     color = _active(host)
-    url = f"--unix-socket {SOCKET_DIR}/gunicorn-{color}.sock http://localhost/healthz"
+    sock = f"{SOCKET_DIR}/gunicorn-{color}.sock"
+    url = f"--unix-socket {sock} http://localhost/healthz"
     with host.sudo():
         ok = host.run(f"sudo -u www-data curl -s -o /dev/null -w '%{{http_code}}' {url}")
-        denied = host.run(f"sudo -u nobody curl -s -o /dev/null -w '%{{http_code}}' {url}")
+        allowed = host.run("sudo -u www-data python3 -c %s %s", _CONNECT, sock)
+        denied = host.run("sudo -u nobody python3 -c %s %s", _CONNECT, sock)
     assert ok.stdout == "200"
-    assert denied.stdout != "200"
+    assert allowed.stdout.strip() == "www-data connected", allowed
+    # The socket is there (nginx's user just connected): another user is refused by the permissions.
+    assert denied.stdout.strip() == "nobody EACCES", denied
 
 
 def test_nothing_listens_on_tcp_for_gunicorn(host):

@@ -37,7 +37,14 @@ def test_cluster_enabled_and_online(host):
     assert (name, port, status) == ("main", "5432", "online")
     unit = host.service(f"postgresql@{version}-main")
     assert unit.is_running
-    assert unit.is_enabled or host.service("postgresql").is_enabled
+    # Debian starts a cluster at boot through postgresql.service: its systemd
+    # generator makes postgresql.service want postgresql@VERSION-main for each
+    # cluster whose start.conf says "auto" (the instance unit itself is never
+    # "enabled", so asking it would prove nothing).
+    start = host.file(f"/etc/postgresql/{version}/main/start.conf").content_string
+    assert [line.strip() for line in start.splitlines() if line.strip() and not line.startswith("#")] == ["auto"]
+    wants = host.check_output("systemctl show -P Wants postgresql.service").split()
+    assert f"postgresql@{version}-main.service" in wants, wants
 
 
 def test_debian_version_of_the_release(host):
