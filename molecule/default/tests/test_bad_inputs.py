@@ -28,6 +28,7 @@ ANSIBLE = ROOT / ".venv" / "bin"
 GOOD_SECRETS = {
     "vault_app_secret_key": "k" * 8 + "-a-long-test-only-secret-key-value-123",
     "vault_app_db_password": "test-only-db-password-123456",
+    "vault_pgbackrest_cipher_pass": "test-only-backup-repository-passphrase",
 }
 
 
