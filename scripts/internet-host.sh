@@ -3,7 +3,8 @@
 # plays the outside world. It runs Debian's Pebble (a real RFC 8555 ACME
 # server: certbot on the test hosts gets real certificates from it, after a
 # real HTTP-01 validation against their nginx) and carries the outside
-# checkers: curl, openssl, nmap, testssl.sh, swaks, wrk.
+# checkers: curl, openssl, nmap, testssl.sh, swaks, wrk, and aiosmtpd (for a
+# smarthost with SMTP AUTH that tests start, molecule/cluster/tests/files/smarthost.py).
 #
 #   scripts/internet-host.sh up NAME NETWORK    # idempotent; prints the facts below
 #   scripts/internet-host.sh down NAME
@@ -26,9 +27,9 @@ up() {
     "$ROOT/scripts/testhost.sh" up "$name" "$IMAGE" --network "$network" --network-alias pebble >/dev/null
   fi
   docker exec -i "$name" bash -eu <<'SH'
-if ! command -v pebble >/dev/null || ! command -v nmap >/dev/null; then
+if ! command -v pebble >/dev/null || ! command -v nmap >/dev/null || ! python3 -c 'import aiosmtpd' 2>/dev/null; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pebble curl openssl nmap testssl.sh swaks wrk bind9-dnsutils >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pebble curl openssl nmap testssl.sh swaks wrk bind9-dnsutils python3-aiosmtpd >/dev/null
 fi
 install -d -m 0755 /etc/pebble
 cd /etc/pebble
