@@ -1,5 +1,6 @@
 """The app's own log: with the unix config, a warning from the app goes
-through syslog into the app's file under /var/log (rotated); with the
+through syslog into the app's file under /var/log, and after a forced
+logrotate the next one lands in a new file; with the
 production config there is no such route (errors go by mail)."""
 
 import time
@@ -33,3 +34,23 @@ def test_a_warning_lands_in_the_apps_own_log_file_with_the_unix_config(host):
         line = next(ln for ln in log.content_string.splitlines() if text in ln)
     assert "flasky" in line and "WARNING" in line.upper()
     assert host.file("/etc/logrotate.d/flasky-app").exists
+    # Rotation really happens: forced now, the lines so far move to app.log.1
+    # (delaycompress), and rsyslog, told by the postrotate script, writes the
+    # next warning to a new app.log.
+    with host.sudo():
+        res = host.run("logrotate -f /etc/logrotate.d/flasky-app")
+        assert res.rc == 0, res.stderr
+        rotated = host.file("/var/log/flasky/app.log.1")
+        assert rotated.exists and text in rotated.content_string, "app.log was not rotated to app.log.1"
+    after = f"e2e syslog probe after the rotation {uuid.uuid4().hex}"
+    res = kit.sudo(host, f"/usr/local/bin/flasky-manage selftest-log --message '{after}'")
+    assert res.rc == 0, res.stderr
+    for _ in range(20):
+        with host.sudo():
+            if log.exists and after in log.content_string:
+                break
+        time.sleep(0.5)
+    with host.sudo():
+        assert log.exists and after in log.content_string, "after the rotation, warnings no longer reach app.log"
+        assert text not in log.content_string
+        assert after not in rotated.content_string, "rsyslog still writes to the rotated file"
