@@ -13,6 +13,18 @@ def _config(host):
     return host.ansible.get_variables().get("app_flask_config", "production")
 
 
+def _warn_and_wait(host, text, log):
+    """Make the app log a warning with `text`; True once `log` holds it (10 s at most)."""
+    res = kit.sudo(host, f"/usr/local/bin/flasky-manage selftest-log --message '{text}'")
+    assert res.rc == 0, res.stderr
+    for _ in range(20):
+        with host.sudo():
+            if log.exists and text in log.content_string:
+                return True
+        time.sleep(0.5)
+    return False
+
+
 def test_a_warning_lands_in_the_apps_own_log_file_with_the_unix_config(host):
     if _config(host) != "unix":
         # Production config: no syslog route is installed for the app.
@@ -21,16 +33,9 @@ def test_a_warning_lands_in_the_apps_own_log_file_with_the_unix_config(host):
                                                      "--message probe-production").stdout
         return
     text = f"e2e syslog probe {uuid.uuid4().hex}"
-    res = kit.sudo(host, f"/usr/local/bin/flasky-manage selftest-log --message '{text}'")
-    assert res.rc == 0, res.stderr
     log = host.file("/var/log/flasky/app.log")
-    for _ in range(20):
-        with host.sudo():
-            if log.exists and text in log.content_string:
-                break
-        time.sleep(0.5)
+    assert _warn_and_wait(host, text, log), "the warning did not reach /var/log/flasky/app.log"
     with host.sudo():
-        assert log.exists and text in log.content_string, "the warning did not reach /var/log/flasky/app.log"
         line = next(ln for ln in log.content_string.splitlines() if text in ln)
     assert "flasky" in line and "WARNING" in line.upper()
     assert host.file("/etc/logrotate.d/flasky-app").exists
@@ -43,14 +48,7 @@ def test_a_warning_lands_in_the_apps_own_log_file_with_the_unix_config(host):
         rotated = host.file("/var/log/flasky/app.log.1")
         assert rotated.exists and text in rotated.content_string, "app.log was not rotated to app.log.1"
     after = f"e2e syslog probe after the rotation {uuid.uuid4().hex}"
-    res = kit.sudo(host, f"/usr/local/bin/flasky-manage selftest-log --message '{after}'")
-    assert res.rc == 0, res.stderr
-    for _ in range(20):
-        with host.sudo():
-            if log.exists and after in log.content_string:
-                break
-        time.sleep(0.5)
+    assert _warn_and_wait(host, after, log), "after the rotation, warnings no longer reach app.log"
     with host.sudo():
-        assert log.exists and after in log.content_string, "after the rotation, warnings no longer reach app.log"
         assert text not in log.content_string
         assert after not in rotated.content_string, "rsyslog still writes to the rotated file"
