@@ -177,12 +177,13 @@ def failing_task(output):
     return ""
 
 
-def _message(output, expect, name):
-    """The line of the run's output that carries the expected message (the host's name as <host>)."""
+def _message(output, expect, name, inv):
+    """The line of the run's output that carries the expected message (the host's
+    name as <host>, the case's inventory directory as <inventory>)."""
     for line in output.splitlines():
         if expect.lower() in line.lower():
             line = re.sub(r"^\[ERROR\]: (Task failed: )?(Action failed: )?", "", line.strip())
-            line = line.replace(name, "<host>")
+            line = line.replace(name, "<host>").replace(str(inv), "<inventory>")
             line = re.sub(r"(Debian \d+)\.\d+", r"\1.x", line)  # point releases move on
             return line.strip().strip('"')
     return None
@@ -207,7 +208,7 @@ def test_bad_input_is_refused_before_any_change(params, target, tmp_path, reques
     assert not diff, "the host changed:\n" + "\n".join(diff[:40])
     task = failing_task(output)
     assert task == "" or task.startswith("TASK [preflight : "), f"it failed in a later task: {task}"
-    message = _message(output, params["expect"], name)
+    message = _message(output, params["expect"], name, inv)
     assert message, f"expected '{params['expect']}' in:\n{output[-3000:]}"
     assert params["fix"] is None or re.search(params["fix"], message), f"the message does not say how to fix it ({params['fix']!r}): {message}"
     RESULTS[request.node.callspec.id] = (params["what"], message)
