@@ -79,6 +79,9 @@ def create_app(config_name=None):
 
     register_error_handlers(app)
 
+    from .markdown import render as render_markdown
+    app.add_template_filter(render_markdown, 'markdown')
+
     from .cli import register_commands
     register_commands(app)
 

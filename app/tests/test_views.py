@@ -102,8 +102,20 @@ def test_write_a_post(client):
                     follow_redirects=True)
     html = r.get_data(as_text=True)
     assert 'Your post has been published.' in html
-    assert 'Hello *world*' in html
+    assert 'Hello <em>world</em>' in html
     assert db.session.scalar(select(Post)).author.username == 'john'
+
+
+def test_posts_are_markdown_cleaned_of_anything_active(client):
+    make_user()
+    login(client)
+    body = ('**bold** and a [link](https://example.com)\n\n- one\n- two\n\n'
+            '<script>alert(1)</script><img src=x onerror=alert(2)> [bad](javascript:alert(3))')
+    html = client.post('/', data={'body': body}, follow_redirects=True).get_data(as_text=True)
+    assert '<strong>bold</strong>' in html
+    assert '<a href="https://example.com" rel="nofollow">link</a>' in html
+    assert '<li>one</li>' in html
+    assert '<script>' not in html and 'onerror' not in html and 'javascript:' not in html
 
 
 def test_strangers_cannot_post(client):
