@@ -6,7 +6,8 @@
 # checkers: curl, openssl, nmap, testssl.sh, swaks, wrk, and aiosmtpd (for a
 # smarthost with SMTP AUTH that tests start, molecule/cluster/tests/files/smarthost.py).
 #
-#   scripts/internet-host.sh up NAME NETWORK    # idempotent; prints the facts below
+#   scripts/internet-host.sh up NAME NETWORK [--browser]   # idempotent; prints the facts below
+#     (--browser: also Chromium + chromedriver + Selenium, installed in the background)
 #   scripts/internet-host.sh down NAME
 #
 # Inside NAME (network alias `pebble`):
@@ -68,13 +69,24 @@ for i in $(seq 1 50); do
 done
 test -s issuing-root.pem
 SH
+  if [ "${3:-}" = --browser ]; then
+    # A real browser for the tests (Chromium, its driver, Selenium; about 150
+    # packages) installs in the background while the scenario converges: a
+    # browser test waits for /var/lib/browser-ready (or finds -failed).
+    docker exec -d "$name" bash -c '
+      if [ -e /var/lib/browser-ready ]; then exit 0; fi
+      if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+           chromium chromium-driver python3-selenium libnss3-tools >/var/log/browser-install.log 2>&1
+      then touch /var/lib/browser-ready; else touch /var/lib/browser-failed; fi'
+    echo "browser=installing (/var/lib/browser-ready when done)"
+  fi
   echo "acme_directory=https://pebble:14000/dir"
   echo "api_ca=/etc/pebble/api-ca.pem"
   echo "issuing_root=/etc/pebble/issuing-root.pem"
 }
 
 case "${1:-}" in
-  up) up "${2:?NAME}" "${3:?NETWORK}" ;;
+  up) up "${2:?NAME}" "${3:?NETWORK}" "${4:-}" ;;
   down) "$ROOT/scripts/testhost.sh" down "${2:?NAME}" ;;
-  *) echo "usage: $0 up NAME NETWORK | down NAME" >&2; exit 2 ;;
+  *) echo "usage: $0 up NAME NETWORK [--browser] | down NAME" >&2; exit 2 ;;
 esac
