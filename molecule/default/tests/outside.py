@@ -8,6 +8,7 @@ import os
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 INTERNET = os.environ.get("INTERNET_HOST") or \
@@ -16,6 +17,7 @@ INTERNET = os.environ.get("INTERNET_HOST") or \
 # proves the certificate came from it.
 ROOT_CA = "/etc/pebble/issuing-root.pem"
 CLIENT = (Path(__file__).parent / "files" / "client.py").read_text()
+LOAD = (Path(__file__).parent / "files" / "load.py").read_text()
 
 
 def run(*cmd, stdin=None, timeout=180):
@@ -80,3 +82,69 @@ def mailbox_user(host, local_part):
             return name
         name = res.stdout.strip().split(",")[0].strip().split("@")[0]
     return name
+
+
+class Load:
+    """CLIENTS concurrent GETs of URL from the internet container (files/load.py),
+    every answer recorded. Each client starts a request every PACE seconds (16
+    clients at 0.25 s: one new request every 16 ms, 64 per second): continuous
+    and concurrent, yet it leaves this 2-core machine the CPU the playbooks under
+    test need (a closed loop made every rollout several times slower)."""
+
+    def __init__(self, url, clients=16, max_seconds=2400, pace=0.25):
+        self.url, self.clients, self.pace = url, clients, pace
+        self.stop_file = f"/tmp/load-stop-{uuid.uuid4().hex}"
+        self.proc = subprocess.Popen(
+            ["docker", "exec", "-i", INTERNET, "python3", "-", ROOT_CA, url,
+             str(clients), str(max_seconds), self.stop_file, str(pace)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc.stdin.write(LOAD)
+        self.proc.stdin.close()
+        self.result = None
+        time.sleep(2)  # every client has its first answers before the test acts
+
+    def stop(self):
+        if self.result is None:
+            run("touch", self.stop_file)
+            out = self.proc.stdout.read()
+            err = self.proc.stderr.read()
+            self.proc.wait(timeout=120)
+            assert self.proc.returncode == 0, err
+            self.result = json.loads(out.strip().splitlines()[-1])
+            run("rm", "-f", self.stop_file)
+        return self.result
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def summary(result):
+    return (f"{result['requests']} requests, {result['failed']} failed, {result['retries']} retried; "
+            f"first failures: {result['failures'][:5]}")
+
+
+def releases_seen(result, since=0.0, until=float("inf")):
+    return {r[3] for r in result["records"] if r[2] == 200 and since <= r[0] <= until}
+
+
+def hosts_seen(result, since=0.0, until=float("inf")):
+    return {r[4] for r in result["records"] if r[2] == 200 and since <= r[0] <= until}
+
+
+def assert_steady(result, started, ended, min_rate=5.0):
+    """The load ran through [started, ended] and its count fits its rate."""
+    assert result["started"] <= started and result["ended"] >= ended, \
+        f"the load ran {result['started']}..{result['ended']}, the action {started}..{ended}"
+    duration = result["ended"] - result["started"]
+    assert result["requests"] >= min_rate * duration, f"{result['requests']} requests in {duration:.0f} s"
+    # Every moment of the run had a request in flight (sent, not yet answered):
+    # a slow answer covers its seconds, an idle gap proves nothing.
+    covered_until, gap = result["started"], 0.0
+    for start, end, *_ in sorted(result["records"]):
+        gap = max(gap, start - covered_until)
+        covered_until = max(covered_until, end)
+    gap = max(gap, result["ended"] - covered_until)
+    assert gap < 1, f"no request was in flight for {gap:.1f} s: nothing proves those seconds"

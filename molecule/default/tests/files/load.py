@@ -1,4 +1,4 @@
-"""Steady outside load for the cluster tests, run inside the internet container:
+"""Steady outside load for the tests (both scenarios), run inside the internet container:
 
   python3 - CAFILE URL CLIENTS MAX_SECONDS STOPFILE [PACE]
 
@@ -7,11 +7,15 @@ connection (trusting only CAFILE) until STOPFILE exists or MAX_SECONDS have
 passed. With PACE > 0 each client starts a request at most every PACE
 seconds, the clients' starts spread evenly over that period: the load stays
 concurrent and continuous (a new request every PACE/CLIENTS seconds) without
-taking every CPU cycle from what it watches. PACE 0 is a closed loop. Every answer is recorded: start and end time, status, and the
-"release" and "host" fields of a JSON body (the app's /healthz). Like every
-HTTP client, a request that finds its reused connection closed before any
-answer byte is retried once on a new connection (RFC 9112, 9.3.1); such
-retries are counted, and a second failure is a failed request.
+taking every CPU cycle from what it watches. PACE 0 is a closed loop.
+Every answer is recorded as [start, end, status, release, host, client,
+retried]: start and end time (epoch seconds), the HTTP status (or "ERR ..."),
+the "release" and "host" fields of a JSON body (the app's /healthz), the
+client's index, and whether it was retried. Like every HTTP client, a request
+that finds its reused connection closed before any answer byte is retried
+once on a new connection (RFC 9112, 9.3.1); such retries are counted and
+flagged (a test that needs proof a request survived a moment uses only
+requests that were not retried), and a second failure is a failed request.
 Prints one JSON object: totals, failures, and every request.
 """
 import http.client
@@ -63,7 +67,7 @@ def worker(index):
         if pace:
             time.sleep(max(0.0, next_start - time.time()))
             next_start = max(next_start + pace, time.time())  # late: no burst to catch up
-        t0 = time.time()
+        t0, retried = time.time(), False
         try:
             try:
                 status, info = one(conn)
@@ -72,13 +76,14 @@ def worker(index):
                     raise
                 with lock:
                     retries[0] += 1
+                retried = True
                 conn.close()
                 conn = connect()
                 status, info = one(conn)
             reused = True
-            rec = [t0, time.time(), status, info.get("release", ""), info.get("host", "")]
+            rec = [t0, time.time(), status, info.get("release", ""), info.get("host", ""), index, retried]
         except Exception as exc:  # every failure is recorded, none ends the run
-            rec = [t0, time.time(), "ERR " + type(exc).__name__ + ": " + str(exc)[:120], "", ""]
+            rec = [t0, time.time(), "ERR " + type(exc).__name__ + ": " + str(exc)[:120], "", "", index, retried]
             conn.close()
             conn, reused = connect(), False
             time.sleep(0.05)
