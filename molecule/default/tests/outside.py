@@ -5,6 +5,7 @@ through their published services, like any client on the internet."""
 import json
 import mailbox
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -89,14 +90,16 @@ class Load:
     every answer recorded. Each client starts a request every PACE seconds (16
     clients at 0.25 s: one new request every 16 ms, 64 per second): continuous
     and concurrent, yet it leaves this 2-core machine the CPU the playbooks under
-    test need (a closed loop made every rollout several times slower)."""
+    test need (a closed loop made every rollout several times slower).
+    With new_connections, every request has a connection of its own: nothing
+    is ever retried, so every request lost anywhere is a recorded failure."""
 
-    def __init__(self, url, clients=16, max_seconds=2400, pace=0.25):
+    def __init__(self, url, clients=16, max_seconds=2400, pace=0.25, new_connections=False):
         self.url, self.clients, self.pace = url, clients, pace
         self.stop_file = f"/tmp/load-stop-{uuid.uuid4().hex}"
         self.proc = subprocess.Popen(
             ["docker", "exec", "-i", INTERNET, "python3", "-", ROOT_CA, url,
-             str(clients), str(max_seconds), self.stop_file, str(pace)],
+             str(clients), str(max_seconds), self.stop_file, str(pace), "new" if new_connections else "reuse"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.proc.stdin.write(LOAD)
         self.proc.stdin.close()
@@ -148,3 +151,32 @@ def assert_steady(result, started, ended, min_rate=5.0):
         covered_until = max(covered_until, end)
     gap = max(gap, result["ended"] - covered_until)
     assert gap < 1, f"no request was in flight for {gap:.1f} s: nothing proves those seconds"
+
+
+def address(host):
+    """A test host's address on the scenario network (what the outside reaches)."""
+    route = host.check_output("ip -4 -o route get 1.1.1.1")
+    return re.search(r"\bsrc (\S+)", route).group(1)
+
+
+def own_address(target):
+    """The internet container's own address, as `target` sees it."""
+    route = run("ip", "-4", "-o", "route", "get", target).stdout
+    return re.search(r"\bsrc (\S+)", route).group(1)
+
+
+def scan(target, ports="1-65535"):
+    """An nmap TCP scan of `target` from outside: ({port: state} of the ports
+    nmap lists, (state, count) of the ports it summed up as "Ignored State")."""
+    res = run("nmap", "-Pn", "-T4", "--min-rate", "10000", "--max-retries", "1",
+              "-p", ports, "-oG", "-", target, timeout=300)
+    assert res.returncode == 0, res.stderr
+    listed = {int(p): s for p, s in re.findall(r"(\d+)/(\w+(?:\|\w+)?)/tcp", res.stdout)}
+    ignored = re.search(r"Ignored State: (\S+) \((\d+)\)", res.stdout)
+    return listed, (ignored.group(1), int(ignored.group(2))) if ignored else (None, 0), res.stdout
+
+
+def can_connect(target, port, timeout=5):
+    """Does a TCP connection from outside to target:port open?"""
+    res = run("timeout", str(timeout), "bash", "-c", f"</dev/tcp/{target}/{port}", timeout=timeout + 30)
+    return res.returncode == 0

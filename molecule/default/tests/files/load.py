@@ -1,6 +1,6 @@
 """Steady outside load for the tests (both scenarios), run inside the internet container:
 
-  python3 - CAFILE URL CLIENTS MAX_SECONDS STOPFILE [PACE]
+  python3 - CAFILE URL CLIENTS MAX_SECONDS STOPFILE [PACE [CONNECTIONS]]
 
 CLIENTS threads each send GET URL in a loop over a kept-alive HTTPS
 connection (trusting only CAFILE) until STOPFILE exists or MAX_SECONDS have
@@ -16,6 +16,9 @@ that finds its reused connection closed before any answer byte is retried
 once on a new connection (RFC 9112, 9.3.1); such retries are counted and
 flagged (a test that needs proof a request survived a moment uses only
 requests that were not retried), and a second failure is a failed request.
+With CONNECTIONS "new" (default "reuse") every request opens its own
+connection and asks nginx to close it: no idle connection can be closed under
+a client, so nothing is ever retried and every lost request is a failure.
 Prints one JSON object: totals, failures, and every request.
 """
 import http.client
@@ -30,6 +33,7 @@ import urllib.parse
 cafile, url, clients, max_seconds, stopfile = sys.argv[1:6]
 clients, max_seconds = int(clients), float(max_seconds)
 pace = float(sys.argv[6]) if len(sys.argv) > 6 else 0.0
+new_connections = (sys.argv[7] if len(sys.argv) > 7 else "reuse") == "new"
 parts = urllib.parse.urlsplit(url)
 ctx = ssl.create_default_context(cafile=cafile)
 records, lock = [], threading.Lock()
@@ -46,7 +50,10 @@ def connect():
 
 
 def one(conn):
-    conn.request("GET", parts.path or "/", headers={"Host": parts.netloc})
+    headers = {"Host": parts.netloc}
+    if new_connections:
+        headers["Connection"] = "close"
+    conn.request("GET", parts.path or "/", headers=headers)
     resp = conn.getresponse()
     body = resp.read()
     info = {}
@@ -55,7 +62,7 @@ def one(conn):
             info = json.loads(body)
         except ValueError:
             pass
-    if resp.getheader("Connection", "").lower() == "close":
+    if new_connections or resp.getheader("Connection", "").lower() == "close":
         conn.close()
     return resp.status, info
 
@@ -70,9 +77,11 @@ def worker(index):
         t0, retried = time.time(), False
         try:
             try:
+                if new_connections:
+                    conn = connect()
                 status, info = one(conn)
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                if not reused:
+                if not reused or new_connections:
                     raise
                 with lock:
                     retries[0] += 1
@@ -98,5 +107,6 @@ for t in threads:
     t.join()
 failed = [r for r in records if r[2] != 200]
 print(json.dumps({"started": started, "ended": time.time(), "clients": clients, "pace": pace,
+                  "connections": "new" if new_connections else "reuse",
                   "requests": len(records), "failed": len(failed), "failures": failed[:50],
                   "retries": retries[0], "records": sorted(records)}))
