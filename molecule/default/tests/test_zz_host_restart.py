@@ -112,10 +112,16 @@ def test_the_page_loads_over_tls_trusting_only_pebbles_root(restarted):
     assert res.stdout == f"308 https://{domain}/", res.stdout + res.stderr
 
 
+def _sshd_jail(host):
+    """fail2ban's sshd jail: (failures counted so far, addresses banned now)."""
+    out = _sudo(host, "fail2ban-client status sshd || true").stdout  # not running: nothing counted
+    failed = re.search(r"Total failed:\s*(\d+)", out)
+    banned = re.search(r"Banned IP list:\s*(.*)$", out, re.M)
+    return int(failed.group(1)) if failed else -1, set(banned.group(1).split()) if banned else set()
+
+
 def _banned(host):
-    out = _sudo(host, "fail2ban-client status sshd").stdout
-    found = re.search(r"Banned IP list:\s*(.*)$", out, re.M)
-    return set(found.group(1).split()) if found else set()
+    return _sshd_jail(host)[1]
 
 
 def _forget_ssh_attempts(host, source):
@@ -128,19 +134,28 @@ def test_fail2ban_bans_a_failing_outside_address_and_the_ban_blocks_it(host, res
     target = outside.address(host)
     source = outside.own_address(target)
     _forget_ssh_attempts(host, source)
-    assert source not in _banned(host)
+    failed, banned = _sshd_jail(host)
+    assert failed >= 0, "fail2ban's sshd jail does not answer"
+    assert source not in banned
     assert outside.can_connect(target, 22), "SSH does not answer from outside before the ban"
     _forget_ssh_attempts(host, source)
     try:
-        # maxretry (5) failed logins, no more than ufw's SSH limit lets through in 30 s.
+        # maxretry (5) failed logins, no more than ufw's SSH limit lets through in 30 s;
+        # each one counted by fail2ban (it reads the journal) before the next.
         attempts = 0
         while source not in _banned(host) and attempts < 5:
+            failed_before = _sshd_jail(host)[0]
             outside.run("ssh", *SSH_OPTS, f"no-such-user-restart@{target}", "true", timeout=60)
             attempts += 1
-            for _ in range(20):  # fail2ban reads the journal
-                if source in _banned(host):
+            for _ in range(40):
+                failed, banned = _sshd_jail(host)
+                if failed > failed_before or source in banned:
                     break
-                time.sleep(0.5)
+                time.sleep(0.25)
+        for _ in range(40):  # the ban action runs right after the last failure is counted
+            if source in _banned(host):
+                break
+            time.sleep(0.25)
         assert source in _banned(host), f"fail2ban did not ban {source} after {attempts} failed logins"
         _forget_ssh_attempts(host, source)
         assert not outside.can_connect(target, 22), "the banned address can still connect to SSH"
