@@ -86,6 +86,11 @@ last_failed() {
   [ ${#FAILED_STEPS[@]} -gt 0 ] && [ "${FAILED_STEPS[${#FAILED_STEPS[@]}-1]}" = "$1" ]
 }
 
+scenario_has_check() {
+  python3 -c 'import sys, yaml; sys.exit(0 if "check" in (yaml.safe_load(open(sys.argv[1])).get("scenario") or {}).get("test_sequence", []) else 1)' \
+    "molecule/$1/molecule.yml"
+}
+
 molecule_scenario() {
   local s=$1
   # Leftover hosts of an earlier run (interrupted, or kept) would hide a
@@ -96,6 +101,11 @@ molecule_scenario() {
   local ok=0
   step "molecule-$s-create" - molecule create -s "$s"
   last_failed "molecule-$s-create" && ok=1
+  # Check mode on the fresh hosts (a scenario opts in with `check` in its
+  # test_sequence): site.yml --check --diff may report changes, never fail.
+  if [ $ok = 0 ] && scenario_has_check "$s"; then
+    step "molecule-$s-check" - molecule converge -s "$s" -- --check --diff
+  fi
   if [ $ok = 0 ]; then
     step "molecule-$s-converge" - molecule converge -s "$s"
     last_failed "molecule-$s-converge" && ok=1

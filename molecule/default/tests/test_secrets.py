@@ -78,8 +78,10 @@ def test_the_ansible_output_shows_no_secret(patterns):
     logs = [LOGS / "molecule-default-converge.log", LOGS / "molecule-default-idempotence.log"]
     missing = [str(p) for p in logs if not p.exists()]
     assert not missing, f"run the scenario through scripts/run-tests.sh (no logs: {missing})"
-    # The playbooks the tests before this one ran (deploys, rollbacks, status).
+    # The playbooks the tests before this one ran (deploys, rollbacks, status, the
+    # check-mode runs with --diff), and the check mode on the fresh hosts.
     logs += sorted(LOGS.glob("molecule-default-verify-playbooks*.log"))
+    logs += [p for p in [LOGS / "molecule-default-check.log"] if p.exists()]
     for log in logs:
         text = log.read_text(errors="replace")
         assert "TASK [" in text, f"{log} holds no playbook output"
