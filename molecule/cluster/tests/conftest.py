@@ -66,6 +66,13 @@ def healthz():
     return json.loads(res.stdout)
 
 
+def sql(name, query, database="postgres"):
+    """A query run by the postgres user on host `name` (its output, unaligned)."""
+    res = host(name).run(f"sudo -u postgres psql -XAt -d {database} -c \"{query}\"")
+    assert res.rc == 0, res.stderr
+    return res.stdout.strip()
+
+
 def reach(src, address_, port, timeout=3):
     """Can host `src` open a TCP connection to address_:port?"""
     res = host(src).run(f"timeout {timeout} bash -c '</dev/tcp/{address_}/{port}'")

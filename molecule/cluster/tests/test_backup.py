@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+import conftest
 from conftest import Load, group, host, playbook
 
 testinfra_hosts = [group("database")[0]]
@@ -26,10 +27,7 @@ STANZA = "flasky"
 
 
 def sql(query, database="postgres"):
-    db = host(DB)
-    res = db.run(f"sudo -u postgres psql -XAt -d {database} -c \"{query}\"")
-    assert res.rc == 0, res.stderr
-    return res.stdout.strip()
+    return conftest.sql(DB, query, database)
 
 
 def info():

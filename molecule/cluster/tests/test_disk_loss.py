@@ -18,7 +18,7 @@ writes, and is rebuilt from the backup host alone.
 import re
 import time
 
-from conftest import group, healthz, host, playbook
+from conftest import group, healthz, host, playbook, sql
 
 testinfra_hosts = [group("database")[0]]
 DB = group("database")[0]
@@ -28,12 +28,6 @@ STANZA = "flasky"
 LOG = "/var/tmp/disk-drill.log"
 # An archive push takes a moment after the segment switch.
 PUSH_SLACK = 5
-
-
-def sql(name, query, database="postgres"):
-    res = host(name).run(f"sudo -u postgres psql -XAt -d {database} -c \"{query}\"")
-    assert res.rc == 0, res.stderr
-    return res.stdout.strip()
 
 
 def seconds(setting):

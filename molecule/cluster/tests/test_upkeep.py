@@ -30,11 +30,9 @@ CA_FINDINGS = {"cert_revocation"}
 def served_serial():
     """The serial of the certificate the site serves, seen from the internet
     (the handshake verified against Pebble's root only)."""
-    res = outside.run("bash", "-c",
-                      f"openssl s_client -connect {DOMAIN}:443 -servername {DOMAIN} -CAfile {outside.ROOT_CA}"
-                      f" -verify_return_error </dev/null 2>/dev/null | openssl x509 -noout -serial")
-    assert res.returncode == 0 and res.stdout.startswith("serial="), res.stdout + res.stderr
-    return res.stdout.strip()
+    out = outside.served_certificate(DOMAIN, "-serial", verify=True)
+    assert out.startswith("serial="), out
+    return out.strip()
 
 
 def test_the_timer_service_renews_the_certificate_and_nginx_serves_it():

@@ -12,17 +12,11 @@
 import re
 import time
 
-from conftest import Load, group, host, playbook, summary
+from conftest import Load, group, host, playbook, sql, summary
 
 testinfra_hosts = [group("database")[0]]
 PRIMARY = group("database")[0]
 STANDBY = group("database_replica")[0]
-
-
-def sql(name, query, database="postgres"):
-    res = host(name).run(f"sudo -u postgres psql -XAt -d {database} -c \"{query}\"")
-    assert res.rc == 0, res.stderr
-    return res.stdout.strip()
 
 
 def test_the_standby_streams_through_its_slot_read_only():

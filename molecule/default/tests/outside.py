@@ -165,6 +165,16 @@ def own_address(target):
     return re.search(r"\bsrc (\S+)", route).group(1)
 
 
+def served_certificate(domain, *fields, verify=False):
+    """`openssl x509 -noout FIELDS` of the certificate the site serves, seen from
+    outside; with verify, the handshake must verify against Pebble's root only."""
+    check = f" -CAfile {ROOT_CA} -verify_return_error" if verify else ""
+    res = run("sh", "-c", f"openssl s_client -connect {domain}:443 -servername {domain}{check} </dev/null 2>/dev/null"
+                          f" | openssl x509 -noout {' '.join(fields)}")
+    assert res.returncode == 0, f"no certificate from {domain}: {res.stderr}"
+    return res.stdout
+
+
 def scan(target, ports="1-65535"):
     """An nmap TCP scan of `target` from outside: ({port: state} of the ports
     nmap lists, (state, count) of the ports it summed up as "Ignored State")."""
