@@ -153,13 +153,18 @@ side_by_side() {
 }
 
 WHAT=("$@")
-[ ${#WHAT[@]} = 0 ] && WHAT=(lint app molecule)
+[ ${#WHAT[@]} = 0 ] && WHAT=(lint controller app molecule)
 for w in "${WHAT[@]}"; do
   case "$w" in
     lint)
       step yamllint - yamllint -s .
       step ansible-lint - ansible-lint --offline --profile production
       step role-docs - .venv/bin/python scripts/role-docs.py --check
+      ;;
+    controller)
+      # The project's own controller plugins (the Mitogen strategy and its fallbacks).
+      step controller-pytest "$RESULTS/controller.xml" .venv/bin/python -m pytest -q -p no:cacheprovider \
+        --junit-xml="$RESULTS/controller.xml" tests
       ;;
     app)
       if [ -d app/tests ]; then
