@@ -11,7 +11,8 @@ happens (BENCH_KEEP=1 keeps them).
     BENCH_RUNS=1 BENCH_FIGURES=cold,noop_deploy,code_deploy,bad_wsgi bench/bench.py
 
 Figures: cold floor noop_site noop_deploy task_overhead rps static
-code_deploy code_deploy_load bad_wsgi. `cold` is always run once (the other
+code_deploy code_deploy_load bad_wsgi, and noop_site_stock noop_deploy_stock
+task_overhead_stock (the same with Mitogen off). `cold` is always run once (the other
 figures need a converged host); `floor` needs `cold`.
 
 A benchmark, never a test: nothing here fails because a figure is slow.
@@ -36,7 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the .venv that runs this script holds ansible
 ALL = ["cold", "floor", "noop_site", "noop_deploy", "task_overhead", "rps", "static",
-       "code_deploy", "code_deploy_load", "bad_wsgi"]
+       "code_deploy", "code_deploy_load", "bad_wsgi", "noop_site_stock", "noop_deploy_stock", "task_overhead_stock"]
+# The *_stock figures: the same runs on Ansible's stock strategy (Mitogen off), for comparison.
+STOCK = {"ANSIBLE_STRATEGY": "linear"}
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 FIGURES = [f for f in os.environ.get("BENCH_FIGURES", ",".join(ALL)).split(",") if f]
 SUITE = os.environ.get("BENCH_SUITE", "bookworm")
@@ -63,6 +66,9 @@ TITLES = {
     "rps_64": ("req/s nginx+gunicorn / Flask dev server, page, 64 clients", ">= 2.2x, 0 errors", "x"),
     "rps_256": ("req/s nginx+gunicorn / Flask dev server, page, 256 clients", ">= 2.2x, 0 errors", "x"),
     "static": ("req/s static file nginx / Flask, 64 clients", ">= 20x", "x"),
+    "noop_site_stock": ("no-op site.yml, stock strategy (Mitogen off)", "- (comparison)", "s"),
+    "noop_deploy_stock": ("no-op deploy.yml, stock strategy (Mitogen off)", "- (comparison)", "s"),
+    "task_overhead_stock": ("overhead of one no-op task, stock strategy (Mitogen off)", "- (comparison)", "s"),
 }
 
 
@@ -114,9 +120,10 @@ class Host:
                     "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                     "debian@127.0.0.1", script], check=check)
 
-    def playbook(self, playbook, *args):
+    def playbook(self, playbook, *args, env_extra=None):
         """Run a playbook against this host: (seconds, rc, recap counts, output)."""
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env.update(env_extra or {})
         env["PATH"] = f"{BIN}:{env['PATH']}"
         env["ANSIBLE_FORCE_COLOR"] = "0"
         start = time.monotonic()
@@ -128,7 +135,7 @@ class Host:
         m = re.search(rf"^{re.escape(self.name)}\s*:\s*(.*)$", text, re.M)
         if m:
             recap = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))}
-        PROFILES.append({"playbook": str(playbook), "args": list(args), "seconds": round(secs, 1),
+        PROFILES.append({"playbook": str(playbook), "args": list(args), "env": env_extra or {}, "seconds": round(secs, 1),
                          "slowest_tasks": slowest_tasks(text)})
         return secs, out.returncode, recap, text
 
@@ -216,11 +223,13 @@ def main():
                 floor_host.down()
 
         # --- no-op runs --------------------------------------------------------------------
-        for fig, pb in (("noop_site", "site.yml"), ("noop_deploy", "playbooks/deploy.yml")):
+        for fig, pb, env_extra in (("noop_site", "site.yml", None), ("noop_deploy", "playbooks/deploy.yml", None),
+                                   ("noop_site_stock", "site.yml", STOCK),
+                                   ("noop_deploy_stock", "playbooks/deploy.yml", STOCK)):
             if fig not in FIGURES:
                 continue
             for i in range(RUNS):
-                secs, rc, recap, text = main_host.playbook(pb)
+                secs, rc, recap, text = main_host.playbook(pb, env_extra=env_extra)
                 log(f"{fig} run {i + 1}: {secs:.1f} s, {recap}")
                 guarantee(rc == 0 and recap.get("changed") == 0, f"{pb} rerun: rc {rc}, {recap}")
                 results[fig].append(secs)
@@ -228,6 +237,8 @@ def main():
 
         if "task_overhead" in FIGURES:
             results["task_overhead"] = task_overhead(main_host, tmp)
+        if "task_overhead_stock" in FIGURES:
+            results["task_overhead_stock"] = task_overhead(main_host, tmp, STOCK)
 
         # --- serving -----------------------------------------------------------------------
         if {"rps", "static", "code_deploy_load"} & set(FIGURES):
@@ -314,7 +325,7 @@ def floor(main_host, floor_host, extra):
     return secs
 
 
-def task_overhead(host, tmp):
+def task_overhead(host, tmp, env_extra=None):
     """(time of 51 no-op file tasks - time of 1) / 50, the connection already up."""
     samples = []
     for i in range(RUNS):
@@ -323,12 +334,12 @@ def task_overhead(host, tmp):
             pb = Path(tmp) / f"noop-{n}.yml"
             tasks = [{"name": f"no-op {k}", "ansible.builtin.file": {"path": "/tmp", "state": "directory"}} for k in range(n)]
             pb.write_text(json.dumps([{"name": "no-op tasks", "hosts": host.name, "gather_facts": False, "tasks": tasks}]))
-            secs, rc, recap, text = host.playbook(pb)
+            secs, rc, recap, text = host.playbook(pb, env_extra=env_extra)
             if rc != 0:
                 raise RuntimeError(text[-2000:])
             times[n] = secs
         samples.append((times[51] - times[1]) / 50)
-        log(f"task_overhead run {i + 1}: {samples[-1]:.3f} s per task")
+        log(f"task_overhead{' (stock)' if env_extra else ''} run {i + 1}: {samples[-1]:.3f} s per task")
     return samples
 
 
@@ -376,7 +387,7 @@ def report(results, extra, meta):
         if not samples:
             continue
         s = summary(samples)
-        fmt = (lambda v: f"{v:.3f}") if fig == "task_overhead" else (lambda v: f"{v:.1f}")
+        fmt = (lambda v: f"{v:.3f}") if fig.startswith("task_overhead") else (lambda v: f"{v:.1f}")
         value = f"{fmt(s['median'])} {unit} ({fmt(s['min'])}-{fmt(s['max'])})" if len(samples) > 1 else f"{fmt(s['median'])} {unit}"
         if fig == "cold" and floor_median:
             goal = f"<= 1.5x floor = {1.5 * floor_median:.0f} s (now {s['median'] / floor_median:.2f}x)"
