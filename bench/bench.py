@@ -106,7 +106,10 @@ class Host:
         (self.inv / "host_vars" / f"{self.name}.yml").write_text(json.dumps({
             "ansible_host": "127.0.0.1", "ansible_port": int(port), "ansible_user": "debian",
             "ansible_ssh_private_key_file": str(ROOT / ".cache/ssh/id_ed25519"),
-            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+            # One SSH connection per host, reused across the runs: Mitogen opens a new one per
+            # run, and ufw drops the 6th new connection within 30 s from one address.
+            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+                                       "-o ControlPath=/tmp/flasky-bench-ssh-%C",
         }))
         self.port = int(port)
         return self
@@ -118,7 +121,8 @@ class Host:
     def ssh(self, script, check=True):
         return run(["ssh", "-q", "-i", str(ROOT / ".cache/ssh/id_ed25519"), "-p", str(self.port),
                     "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                    "debian@127.0.0.1", script], check=check)
+                    "-o", "ControlMaster=auto", "-o", "ControlPersist=120s",
+                    "-o", "ControlPath=/tmp/flasky-bench-ssh-%C", "debian@127.0.0.1", script], check=check)
 
     def playbook(self, playbook, *args, env_extra=None):
         """Run a playbook against this host: (seconds, rc, recap counts, output)."""
@@ -173,8 +177,9 @@ def parse_wrk(out):
     total = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = int((re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out) or [0, 0])[1])
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    errors = sum(int(x) for x in sock.groups()) if sock else 0
-    return {"rps": rps, "requests": total, "non2xx": non2xx, "socket_errors": errors, "raw": out}
+    kinds = dict(zip(("connect", "read", "write", "timeout"), (int(x) for x in sock.groups()))) if sock else {}
+    return {"rps": rps, "requests": total, "non2xx": non2xx, "socket_errors": sum(kinds.values()),
+            "socket_error_kinds": kinds, "raw": out}
 
 
 def main():
@@ -270,7 +275,7 @@ def main():
                 w = parse_wrk(load.communicate(timeout=60)[0])
                 failed = w["non2xx"] + w["socket_errors"]
                 log(f"code_deploy_load run {i + 1}: {secs:.1f} s, {recap}, {w['requests']} requests, "
-                    f"{w['non2xx']} non-2xx, {w['socket_errors']} socket errors")
+                    f"{w['non2xx']} non-2xx, {w['socket_errors']} socket errors {w['socket_error_kinds']}")
                 guarantee(rc == 0 and recap.get("changed", 0) > 0, f"deploy under load failed: {text[-2000:]}")
                 guarantee(failed == 0, f"{failed} failed requests during a deploy")
                 results["code_deploy_load"].append(secs)
