@@ -40,6 +40,9 @@ ALL = ["cold", "floor", "noop_site", "noop_deploy", "task_overhead", "rps", "sta
        "code_deploy", "code_deploy_load", "bad_wsgi", "noop_site_stock", "noop_deploy_stock", "task_overhead_stock"]
 # The *_stock figures: the same runs on Ansible's stock strategy (Mitogen off), for comparison.
 STOCK = {"ANSIBLE_STRATEGY": "linear"}
+# One SSH connection per bench host, reused by every run and by the bench's own ssh calls:
+# Mitogen opens a new one per run, and ufw drops the 6th new connection within 30 s from one address.
+SSH_MUX_PATH = "/tmp/flasky-bench-ssh-%C"
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 FIGURES = [f for f in os.environ.get("BENCH_FIGURES", ",".join(ALL)).split(",") if f]
 SUITE = os.environ.get("BENCH_SUITE", "bookworm")
@@ -106,10 +109,8 @@ class Host:
         (self.inv / "host_vars" / f"{self.name}.yml").write_text(json.dumps({
             "ansible_host": "127.0.0.1", "ansible_port": int(port), "ansible_user": "debian",
             "ansible_ssh_private_key_file": str(ROOT / ".cache/ssh/id_ed25519"),
-            # One SSH connection per host, reused across the runs: Mitogen opens a new one per
-            # run, and ufw drops the 6th new connection within 30 s from one address.
             "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
-                                       "-o ControlPath=/tmp/flasky-bench-ssh-%C",
+                                       f"-o ControlPath={SSH_MUX_PATH}",
         }))
         self.port = int(port)
         return self
@@ -121,8 +122,8 @@ class Host:
     def ssh(self, script, check=True):
         return run(["ssh", "-q", "-i", str(ROOT / ".cache/ssh/id_ed25519"), "-p", str(self.port),
                     "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                    "-o", "ControlMaster=auto", "-o", "ControlPersist=120s",
-                    "-o", "ControlPath=/tmp/flasky-bench-ssh-%C", "debian@127.0.0.1", script], check=check)
+                    "-o", "ControlMaster=auto", "-o", "ControlPersist=120s", "-o",
+                    f"ControlPath={SSH_MUX_PATH}", "debian@127.0.0.1", script], check=check)
 
     def playbook(self, playbook, *args, env_extra=None):
         """Run a playbook against this host: (seconds, rc, recap counts, output)."""
