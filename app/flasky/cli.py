@@ -22,16 +22,23 @@ def _emit(data):
 
 def register_commands(app):
     @app.cli.command('deploy')
-    def deploy():
+    @click.option('--if-at-head', is_flag=True,
+                  help='Only when the database is at this release\'s head '
+                       'already; otherwise change nothing and report '
+                       '"migration_due": true (so a dump can come first).')
+    def deploy(if_at_head):
         """Migrate to head, insert roles, add self-follows (idempotent).
 
         Last line of stdout: {"changed": bool, "migrated": bool,
-        "migrated_from": rev|null, "head": rev, "roles_changed": n,
-        "self_follows_added": n}. Exit status 1 on failure.
+        "migration_due": bool, "migrated_from": rev|null, "head": rev,
+        "roles_changed": n, "self_follows_added": n}. Exit status 1 on
+        failure. With --if-at-head and the database behind: nothing done,
+        "migration_due": true, exit status 0.
         """
         head = current_app.extensions['flasky_migration_head']
-        result = {'changed': False, 'migrated': False, 'migrated_from': None,
-                  'head': head, 'roles_changed': 0, 'self_follows_added': 0}
+        result = {'changed': False, 'migrated': False, 'migration_due': False,
+                  'migrated_from': None, 'head': head, 'roles_changed': 0,
+                  'self_follows_added': 0}
         try:
             before = current_revision(db.engine)
             result['migrated_from'] = before
@@ -41,6 +48,10 @@ def register_commands(app):
                     f'the database is at revision {before!r}, which this '
                     'release does not know (written by a newer release?); '
                     'not touching it')
+            if before != head and if_at_head:
+                result['migration_due'] = True
+                _emit(result)
+                return
             if before != head:
                 upgrade()
             after = current_revision(db.engine)

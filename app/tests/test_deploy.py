@@ -29,14 +29,14 @@ def test_deploy_twice_on_fresh_database(make_app):
     app = make_app('testing', migrate=False)
     result, data = deploy(app)
     assert result.exit_code == 0, result.output
-    assert data == {'changed': True, 'migrated': True, 'migrated_from': None,
-                    'head': HEAD, 'roles_changed': 3,
+    assert data == {'changed': True, 'migrated': True, 'migration_due': False,
+                    'migrated_from': None, 'head': HEAD, 'roles_changed': 3,
                     'self_follows_added': 0}
     result, data = deploy(app)
     assert result.exit_code == 0, result.output
     assert data == {'changed': False, 'migrated': False,
-                    'migrated_from': HEAD, 'head': HEAD, 'roles_changed': 0,
-                    'self_follows_added': 0}
+                    'migration_due': False, 'migrated_from': HEAD,
+                    'head': HEAD, 'roles_changed': 0, 'self_follows_added': 0}
 
 
 def test_deploy_upgrades_from_previous_revision(make_app):
@@ -67,6 +67,39 @@ def test_deploy_upgrades_from_previous_revision(make_app):
     status = last_json(runner.invoke(args=['migration-status']).stdout)
     assert status == {'current': HEAD, 'head': HEAD, 'at_head': True}
     assert deploy(app)[1]['changed'] is False
+
+
+def test_deploy_if_at_head_touches_nothing_when_a_migration_is_due(make_app):
+    """--if-at-head (the deploy's single CLI run when no migration is due):
+    behind head it changes nothing and says so; at head it does the work."""
+    app = make_app('testing', migrate=False)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=['db', 'upgrade', '0001_initial']).exit_code == 0
+    db.session.execute(text(
+        "INSERT INTO users (email, username, confirmed) "
+        "VALUES ('old@example.org', 'old', :t)"), {'t': True})
+    db.session.commit()
+
+    result = runner.invoke(args=['deploy', '--if-at-head'])
+    assert result.exit_code == 0, result.output
+    data = last_json(result.stdout)
+    assert data == {'changed': False, 'migrated': False, 'migration_due': True,
+                    'migrated_from': '0001_initial', 'head': HEAD,
+                    'roles_changed': 0, 'self_follows_added': 0}
+    # Nothing was written: same revision, no roles, no self-follow.
+    status = last_json(runner.invoke(args=['migration-status']).stdout)
+    assert status['current'] == '0001_initial'
+    assert db.session.scalar(select(Role).limit(1)) is None
+
+    assert deploy(app)[1]['migrated'] is True
+    make_user()
+    db.session.execute(delete(Follow))
+    db.session.commit()
+    result = runner.invoke(args=['deploy', '--if-at-head'])
+    assert result.exit_code == 0, result.output
+    data = last_json(result.stdout)
+    assert data['migration_due'] is False and data['changed'] is True
+    assert data['self_follows_added'] == 2  # 'old' and the new user
 
 
 def test_deploy_repairs_roles_and_self_follows(make_app):

@@ -14,7 +14,8 @@ own) at once, with ansible-playbook against the scenario's own inventory
 4. cleanup: the schema goes back to the original head and a plain deploy of
    the original app is a no-op (changed=0): the host is as it was;
 5. the same new version deployed as "another Flask-Migrate app" (no
-   migration-status command) still gets its dump before the migration.
+   migration-status command, no `flask deploy --if-at-head`) still gets its
+   dump before the migration.
 
 Through 1-3 each host is under a steady load from the internet container
 (outside.Load): 16 concurrent HTTPS clients of its /healthz, trusting only
@@ -314,14 +315,15 @@ def _dumps(site):
 
 def test_any_flask_migrate_app_gets_its_dump_before_a_migration(site, tmp_path):
     """An app deployed with inventory variables only, without the bundled app's
-    `flask migration-status` (flasky_app_migration_status_command: ""): Flask-Migrate's
+    `flask migration-status` (flasky_app_migration_status_command: "") nor
+    `flask deploy --if-at-head` (flasky_app_deploy_if_at_head_option: ""): Flask-Migrate's
     own `flask db current` and `flask db heads` show the pending migration, and the
     database is dumped before it runs."""
     original = site.current()
     before = _dumps(site)
     try:
         rc, out = _playbook("playbooks/deploy.yml", site.name, "-e", f"flasky_app_src_dir={_copy_app(tmp_path / 'v2')}",
-                            "-e", "flasky_app_migration_status_command=''")
+                            "-e", "flasky_app_migration_status_command=''", "-e", "flasky_app_deploy_if_at_head_option=''")
         assert rc == 0, out[-4000:]
         assert site.socket_health(site.color())["migration"] == "0003_cycle_note"
         new = sorted(_dumps(site) - before)
