@@ -100,9 +100,18 @@ def test_static_files_served_by_nginx_from_the_release(host):
 
 
 def test_nginx_upstream_points_at_the_live_color(host):
+    """nginx connects to the live link (its upstream include names nothing else),
+    and the link is the live color's socket, where the live program answers."""
+    color = _active(host)
     with host.sudo():
         up = host.file(f"/etc/nginx/snippets/{APP}-upstream.conf").content_string
-    assert f"server unix:/run/{APP}/gunicorn-{_active(host)}.sock" in up
+        link = host.file(f"{HOME}/shared/live.sock").linked_to
+        health = host.check_output(f"curl -s --max-time 10 --unix-socket {HOME}/shared/live.sock "
+                                   f"-H 'Host: {_domain(host)}' http://localhost/healthz")
+        current = host.check_output(f"readlink {HOME}/current").rsplit("/", 1)[-1]
+    assert re.findall(r"^\s*server\s+(\S+)", up, re.M) == [f"unix:{HOME}/shared/live.sock"], up
+    assert link == f"/run/{APP}/gunicorn-{color}.sock"
+    assert json.loads(health)["release"] == current
 
 
 def test_a_deploy_keeping_two_releases_prunes_exactly_the_others(host):

@@ -24,11 +24,12 @@ retried: a lost request is a failure), every answer logged with its time,
 status and the release that answered (the JSON body of /healthz), in
 .cache/logs/. For each host and each of the three playbooks: not one request
 failed; the releases that answered are the expected ones (during a switch
-both, and in order: only the old one before nginx's reload, only the new one
-once the old program stopped); requests were in flight within a second of
-nginx's reload and of each program stop, moments read from the host's own
-logs (systemd's journal, supervisord's log), which also show one reload per
-switch and none for the failed deploy; the load was still running when the
+both, and in order: only the old one before the live link moved, only the
+new one once the old program stopped); requests were in flight within a
+second of the switch and of each program stop, moments read from the host
+(the live link's change time, supervisord's log); nginx was never reloaded
+(systemd's journal), and the failed deploy left the link alone; the load was
+still running when the
 playbook ended; and the number of requests fits the clients' pace and the
 time (never more than the pace allows, never less than half of it, never a
 second without a request in flight).
@@ -113,6 +114,14 @@ class Site:
                         f"http://localhost/healthz").stdout
         return json.loads(out)
 
+    def live_link(self):
+        """The socket nginx connects to: the live link's target."""
+        return self.sudo(f"readlink {HOME}/shared/live.sock").stdout.strip()
+
+    def switch_time(self):
+        """When the live link was last moved (its change time, to the nanosecond)."""
+        return float(self.sudo(f"python3 -c 'import os; print(os.lstat(\"{HOME}/shared/live.sock\").st_ctime)'").stdout)
+
     def nginx_reloads(self, since, until):
         """When systemd reloaded nginx (its journal, to the microsecond)."""
         out = self.sudo(f"journalctl -u nginx.service --since @{int(since) - 1} -o short-unix -q --no-pager").stdout
@@ -155,13 +164,15 @@ def test_deploy_new_version_rollback_and_failed_health_under_load(site, tmp_path
     v2, v3 = _copy_app(tmp_path / "v2"), _copy_app(tmp_path / "v3", broken=True)
     loads = {s.name: outside.Load(f"https://{s.domain}/healthz", clients=CLIENTS, pace=PACE, max_seconds=1800,
                                   new_connections=True) for s in sites}
-    steps, new = [], {}
+    steps, new, switches = [], {}, {}
     try:
         # 1. A new version with a migration, under load.
         started = time.time()
         rc, out = _playbook("playbooks/deploy.yml", "web", *ALL_AT_ONCE, "-e", f"flasky_app_src_dir={v2}")
         steps.append(("deploy", started, time.time()))
         assert rc == 0, out[-4000:]
+        for s in sites:
+            switches.setdefault(s.name, {})["deploy"] = s.switch_time()
         for s in sites:
             old, old_color = original[s.name]
             new[s.name] = s.current()
@@ -182,6 +193,8 @@ def test_deploy_new_version_rollback_and_failed_health_under_load(site, tmp_path
         rc, out = _playbook("playbooks/rollback.yml", "web", *ALL_AT_ONCE)
         steps.append(("rollback", started, time.time()))
         assert rc == 0, out[-4000:]
+        for s in sites:
+            switches[s.name]["rollback"] = s.switch_time()
         for s in sites:
             assert s.current() == original[s.name][0] and s.previous() == new[s.name]
             code, body = s.page()
@@ -206,8 +219,8 @@ def test_deploy_new_version_rollback_and_failed_health_under_load(site, tmp_path
             assert " RUNNING " not in s.status(idle)
             code, body = s.page()
             assert code == "200" and MARKER not in body
-            up = s.sudo(f"cat /etc/nginx/snippets/{APP}-upstream.conf").stdout
-            assert f"gunicorn-{live_color}.sock" in up
+            assert s.live_link() == f"/run/{APP}/gunicorn-{live_color}.sock"
+            assert s.switch_time() == switches[s.name]["rollback"], "the live link moved in a failed deploy"
     finally:
         results = {name: load.stop() for name, load in loads.items()}
         for name, result in results.items():
@@ -226,7 +239,8 @@ def test_deploy_new_version_rollback_and_failed_health_under_load(site, tmp_path
     for s in sites:
         old, new_release = original[s.name][0], new[s.name]
         _assert_load(s, results[s.name], steps, {
-            "deploy": (old, new_release), "rollback": (new_release, old), "failed deploy": (old, None)})
+            "deploy": (old, new_release), "rollback": (new_release, old), "failed deploy": (old, None)},
+            switches[s.name])
 
 
 def _log_requests(name, result):
@@ -247,7 +261,7 @@ def _in_flight(records, moment):
     return [r for r in records if r[0] <= moment + NEAR and r[1] >= moment - NEAR]
 
 
-def _assert_load(site, result, steps, expected):
+def _assert_load(site, result, steps, expected, switches):
     """What the load on one host proves: see the module's docstring."""
     records = result["records"]
     where = f"{site.name}: {outside.summary(result)}"
@@ -263,11 +277,13 @@ def _assert_load(site, result, steps, expected):
         old, new = expected[label]
         during = [r for r in records if started <= r[0] <= ended]
         assert any(r[0] > ended for r in records), f"{site.name}: the load had stopped when the {label} ended"
+        # A switch moves the live link: nginx is never reloaded (its reload would
+        # close idle kept-alive client connections).
         reloads = site.nginx_reloads(started, ended)
+        assert reloads == [], f"{site.name}: nginx reloaded during the {label}: {reloads}"
         events = site.program_events(started, ended)
         seen = {r[3] for r in during}
         if new is None:  # the failed deploy: nginx untouched, only the old release answers
-            assert reloads == [], f"{site.name}: nginx reloaded during the {label}: {reloads}"
             assert seen == {old}, f"{site.name}: releases that answered during the {label}: {seen}"
             # The broken program starts, fails and is stopped; the live one is never touched.
             broken = {program for _, _, program in events}
@@ -278,20 +294,21 @@ def _assert_load(site, result, steps, expected):
             moments = [moment for moment, *_ in events]
         else:
             assert seen == {old, new}, f"{site.name}: releases that answered during the {label}: {seen}"
-            assert len(reloads) == 1, f"{site.name}: nginx reloads during the {label}: {reloads}"
+            switch = switches[label]
+            assert started <= switch <= ended, f"{site.name}: the live link moved at {switch}, not in the {label}"
             stopping = [e for e in events if e[1] == "stopping"]
             stopped = [e for e in events if e[1] == "stopped"]
             # (supervisord logs "waiting for ... to stop" every 2 s until it is gone, if it is not at once)
             assert len(stopped) == 1 and {e[2] for e in stopping} <= {stopped[0][2]}, \
                 f"{site.name}: not one program stop during the {label}: {events}"
-            reload, stop = reloads[0], stopped[0][0]
+            stop = stopped[0][0]
             stop_begins = stopping[0][0] if stopping else stop
-            assert reload < stop_begins, f"{site.name}: the old program stopped before nginx switched ({label})"
-            before = {r[3] for r in records if started <= r[0] and r[1] < reload}
+            assert switch < stop_begins, f"{site.name}: the old program stopped before nginx switched ({label})"
+            before = {r[3] for r in records if started <= r[0] and r[1] < switch}
             after = {r[3] for r in records if stop < r[0] <= ended}
-            assert before == {old}, f"{site.name}: before nginx's reload ({label}) {before} answered"
+            assert before == {old}, f"{site.name}: before the switch ({label}) {before} answered"
             assert after == {new}, f"{site.name}: after the old program stopped ({label}) {after} answered"
-            moments = [reload, stop_begins, stop]
+            moments = [switch, stop_begins, stop]
         for moment in moments:
             near = _in_flight(records, moment)
             assert len(near) >= CLIENTS and min(r[0] for r in near) <= moment <= max(r[1] for r in near), \

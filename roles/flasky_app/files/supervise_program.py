@@ -1,9 +1,12 @@
-"""Start a supervisor program and wait until it runs and answers its health check.
+"""Start a supervisor program and wait until it runs and answers its health
+check; or stop the old one once the requests sent to it have reached it.
 
 Run by the deploy (switch.yml) on the host, as root:
-    python3 - PROGRAM SOCKET HOST PATH STATUSES TIMEOUT ERROR_LOG SUPERVISOR_SOCKET
-PATH "" = no health check (only RUNNING counts); STATUSES is "200,204".
-Prints one JSON object; exits 0 when healthy, 1 when not.
+    python3 - start SUPERVISOR_SOCKET PROGRAM SOCKET HOST PATH STATUSES TIMEOUT ERROR_LOG
+    python3 - stop SUPERVISOR_SOCKET PROGRAM SOCKET NGINX_PIDS DRAIN_SECONDS STOP_SECONDS
+start: PATH "" = no health check (only RUNNING counts); STATUSES is "200,204".
+stop: NGINX_PIDS ("" or "12,34") are nginx's workers of before a reload.
+Prints one JSON object; exits 0 when healthy (start) or stopped (stop), 1 when not.
 
 Why not supervisorctl start plus HTTP retries: those only notice a program
 that cannot start once every retry has run out (a minute or more), and a
@@ -27,8 +30,14 @@ import sys
 import time
 import xmlrpc.client
 
-PROGRAM, SOCKET, HOST, PATH, STATUSES, TIMEOUT, ERROR_LOG, SUPERVISOR_SOCKET = sys.argv[1:9]
-OK = {int(s) for s in STATUSES.split(",") if s}
+ACTION, SUPERVISOR_SOCKET, PROGRAM, SOCKET = sys.argv[1:5]
+if ACTION == "start":
+    HOST, PATH, STATUSES, TIMEOUT, ERROR_LOG = sys.argv[5:10]
+    OK = {int(s) for s in STATUSES.split(",") if s}
+else:
+    HOST = "localhost"
+    NGINX_PIDS = [int(pid) for pid in sys.argv[5].split(",") if pid]
+    DRAIN_SECONDS, STOP_SECONDS = float(sys.argv[6]), float(sys.argv[7])
 DEAD = {"BACKOFF", "EXITED", "FATAL", "UNKNOWN"}
 # gunicorn's own records: "[2026-01-01 12:00:00 +0000] [123] [INFO] ..."
 RECORD = re.compile(r"^\[\d{4}-\d\d-\d\d [\d:]+ [+-]\d{4}\] \[\d+\] \[[A-Z]+\] ")
@@ -127,6 +136,68 @@ def stop_now():
         pass
 
 
+def queued(path):
+    """Connections waiting in a listening unix socket's queue (ss -xl: its Recv-Q)."""
+    out = subprocess.run(["ss", "-xlnH"], capture_output=True, text=True, check=False).stdout
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) >= 5 and fields[4] == path:
+            return int(fields[2])
+    return 0
+
+
+def stop():
+    """Stop the old program gracefully once nothing routes to it any more.
+
+    First the requests already sent to it reach it: nginx's workers of before
+    a reload have exited (after a reload), and its socket's queue of
+    connections the kernel holds for it is empty (after the live link moved;
+    gunicorn stopping would drop those). Then SIGTERM through supervisord
+    (gunicorn finishes the requests it has), and supervisord is asked until
+    the program has stopped: each question wakes supervisord, which otherwise
+    notices an exit only once a second.
+    """
+    start = time.monotonic()
+    result = {"ok": False, "drained_after": None, "stopped_after": None, "state": None, "reason": ""}
+    deadline = start + DRAIN_SECONDS
+    while True:
+        alive = [pid for pid in NGINX_PIDS if os.path.exists(f"/proc/{pid}")]
+        waiting = queued(SOCKET)
+        if not alive and not waiting:
+            break
+        if time.monotonic() > deadline:
+            result["reason"] = (f"after {DRAIN_SECONDS:.0f} s: nginx workers of before the reload {alive or 'none'}, "
+                                f"{waiting} connections queued; stopping anyway")
+            break
+        time.sleep(0.05)
+    result["drained_after"] = round(time.monotonic() - start, 2)
+    try:
+        SUPERVISOR.stopProcess(PROGRAM, False)
+    except xmlrpc.client.Fault as fault:
+        if "NOT_RUNNING" not in fault.faultString:
+            result["reason"] = f"supervisor could not stop {PROGRAM}: {fault.faultString}"
+            return result
+    deadline = time.monotonic() + STOP_SECONDS
+    while True:
+        state = result["state"] = SUPERVISOR.getProcessInfo(PROGRAM)["statename"]
+        if state in ("STOPPED", "EXITED", "FATAL"):
+            result["ok"] = True
+            break
+        if time.monotonic() > deadline:
+            result["reason"] = f"{PROGRAM} still {state} {STOP_SECONDS:.0f} s after SIGTERM"
+            break
+        time.sleep(0.05)
+    result["stopped_after"] = round(time.monotonic() - start, 2)
+    if result["ok"]:
+        # What `supervisorctl update PROGRAM` does for a changed program (its autostart).
+        added, changed, removed = SUPERVISOR.reloadConfig()[0]
+        if PROGRAM in changed:
+            SUPERVISOR.removeProcessGroup(PROGRAM)
+            SUPERVISOR.addProcessGroup(PROGRAM)
+            result["updated"] = True
+    return result
+
+
 def main():
     start = time.monotonic()
     try:
@@ -194,8 +265,9 @@ def main():
 
 if __name__ == "__main__":
     try:
-        RESULT = main()
+        RESULT = main() if ACTION == "start" else stop()
     except Exception as exc:  # always answer in JSON: the deploy's message is built from it
-        RESULT = {"ok": False, "reason": f"start_program.py: {type(exc).__name__}: {exc}", "cause": "", "log": []}
+        RESULT = {"ok": False, "reason": f"supervise_program.py {ACTION}: {type(exc).__name__}: {exc}", "cause": "",
+                  "log": []}
     print(json.dumps(RESULT))
     sys.exit(0 if RESULT["ok"] else 1)
