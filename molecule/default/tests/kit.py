@@ -4,6 +4,7 @@ the bundled app."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -104,3 +105,10 @@ def migration(revision, doc, upgrade, downgrade, down_revision="0002_user_profil
             f"revision = '{revision}'\ndown_revision = '{down_revision}'\n"
             "branch_labels = None\ndepends_on = None\n\n\n"
             f"def upgrade():\n    {upgrade}\n\n\ndef downgrade():\n    {downgrade}\n")
+
+
+def recap_changed(out, name):
+    """The changed= count of a run's recap line for host `name` (the run must have failed nothing)."""
+    m = re.search(rf"^{re.escape(name)}\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", out, re.M)
+    assert m, out[-3000:]
+    return int(m.group(1))

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+import kit
 import outside
 
 EXPECTED_OPEN = {22, 80, 443}
@@ -212,3 +213,25 @@ def test_ssh_rate_limit_drops_the_sixth_new_connection(host):
         forget_ssh_attempts(host, target)
     assert states[:5] == ["open"] * 5, states
     assert "open" not in states[5:], states
+
+
+RULE_LOOP = "TASK [ufw : Allow SSH first"
+
+
+def test_a_rule_deleted_by_hand_comes_back(host):
+    """A no-op run skips the rule loop while the role's record of the rules
+    matches the rule files (roles/ufw/vars/main.yml); a rule removed behind
+    Ansible's back changes those files, so the next run applies the rules again."""
+    name = host.backend.get_hostname()
+    with host.sudo():
+        host.check_output("ufw delete allow 443/tcp")
+    assert not re.search(r"^443/tcp\s", ufw_status(host), re.M)
+    rc, out = kit.playbook("site.yml", name, "--tags", "ufw")
+    assert rc == 0, out[-4000:]
+    assert re.search(r"^443/tcp\s+ALLOW IN\s+Anywhere", ufw_status(host), re.M), ufw_status(host)
+    assert kit.recap_changed(out, name) >= 1
+    assert RULE_LOOP in out, "the rules were not applied again"
+    rc, out = kit.playbook("site.yml", name, "--tags", "ufw")
+    assert rc == 0 and kit.recap_changed(out, name) == 0, out[-4000:]
+    # (A task every host skips prints no header: ansible.cfg hides skipped hosts.)
+    assert RULE_LOOP not in out, "the second run applied the rules again instead of reading the record"

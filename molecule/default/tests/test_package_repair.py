@@ -11,12 +11,6 @@ import kit
 PACKAGE = "debsums"
 
 
-def recap_changed(out, name):
-    m = re.search(rf"^{re.escape(name)}\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", out, re.M)
-    assert m, out[-3000:]
-    return int(m.group(1))
-
-
 def test_a_removed_package_is_installed_again(host):
     name = host.backend.get_hostname()
     with host.sudo():
@@ -27,6 +21,6 @@ def test_a_removed_package_is_installed_again(host):
     assert host.package(PACKAGE).is_installed, f"{PACKAGE} was not installed again:\n{out[-4000:]}"
     assert re.search(r"TASK \[hardening : Install the audit and maintenance tools\][^\n]*\n(?:[^\n]*\n){0,3}changed:",
                      out), "the install task did not report the change"
-    assert recap_changed(out, name) >= 1
+    assert kit.recap_changed(out, name) >= 1
     rc, out = kit.playbook("site.yml", name, "--tags", "hardening")
-    assert rc == 0 and recap_changed(out, name) == 0, out[-4000:]
+    assert rc == 0 and kit.recap_changed(out, name) == 0, out[-4000:]
