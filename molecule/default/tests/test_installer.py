@@ -1,5 +1,5 @@
 """The virtualenvs' packages are installed by uv (flasky_app_installer's
-default; the cluster scenario proves pip): uv lives in a virtualenv of its
+default; the cluster scenario proves pip): uv lives in a directory of its
 own under the app's home, the live release's virtualenv is uv's (no pip in
 it), compiled, and imports the app's stack as the app's user. A pip setting
 uv has no name for stops the deploy before it changes anything."""
@@ -13,7 +13,7 @@ testinfra_hosts = [kit.first_web_host_name()]
 VENV = f"{kit.HOME}/current/venv"
 
 
-def test_uv_is_installed_once_in_a_virtualenv_of_its_own(host):
+def test_uv_is_installed_once_in_a_directory_of_its_own(host):
     with host.sudo():
         tools = host.check_output(f"ls {kit.HOME}/tools").split()
         assert len(tools) == 1 and tools[0].startswith("uv-"), tools
