@@ -28,6 +28,20 @@ def test_postfix_enabled_and_running(host):
     assert host.service("postfix").is_running
 
 
+def test_postfix_first_started_configured_and_the_hold_is_lifted(host):
+    """The role installs Postfix with services held back (roles/postfix/tasks/install.yml):
+    its first start is with main.cf in place, so since the converge booted the host no Postfix
+    master has been stopped (the package's own start, listening on every address, would have
+    needed a restart), and the role's policy-rc.d is gone (no later package stays stopped)."""
+    with host.sudo():
+        log = host.check_output("journalctl -b --no-pager -o cat -t postfix/master")
+        policy = host.file("/usr/sbin/policy-rc.d")
+        held = policy.exists and "postfix role of flasky-deploy" in policy.content_string
+    assert "daemon started" in log, log
+    assert "terminating on signal" not in log, log
+    assert not held, "the role's policy-rc.d was left behind"
+
+
 def test_smtp_listens_on_loopback_only(host):
     listening = [s for s in host.socket.get_listening_sockets() if s.endswith(":25")]
     assert "tcp://127.0.0.1:25" in listening
