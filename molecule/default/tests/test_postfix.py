@@ -1,9 +1,12 @@
 """Postfix: a send-only MTA on loopback that delivers the admin's mail locally."""
 
+import json
 import time
 import uuid
 
 import pytest
+
+import kit
 
 MAILBOX = "/var/mail/root"  # postfix_admin_local_user's mailbox
 
@@ -93,4 +96,31 @@ def test_mail_sent_over_smtp_on_localhost_arrives(host, inventory):
     )
     host.check_output("python3 -c %s %s %s %s", script, inventory["app_admin_email"],
                       inventory["app_domains"][0], token)
+    assert wait_for_mail(host, token), f"mail {token} not in {MAILBOX}"
+
+
+def test_a_new_install_checks_main_cf_before_postfix_first_starts(host, inventory):
+    """On a host without Postfix the role writes main.cf before the package (postconf is not
+    there yet to validate it) and checks it after the install: a misspelt parameter stops the
+    run there, with Postfix not started. The next run with good settings installs nothing,
+    starts Postfix, and mail arrives. (Last in this file: the purge stops a Postfix master.)"""
+    name = host.backend.get_hostname()
+    with host.sudo():
+        host.check_output("DEBIAN_FRONTEND=noninteractive apt-get purge -y -q postfix")
+    assert not host.package("postfix").is_installed
+    bad = json.dumps({"postfix_extra_settings": {"smtpd_misspelt_parameter": "yes"}})
+    rc, out = kit.playbook("site.yml", name, "--tags", "postfix", "-e", bad)
+    assert rc != 0, out[-4000:]
+    assert "TASK [postfix : Check main.cf now that Postfix is installed" in out, out[-4000:]
+    assert "unused parameter: smtpd_misspelt_parameter=yes" in " ".join(out.split()), out[-4000:]
+    assert host.package("postfix").is_installed
+    assert not host.service("postfix@-").is_running, "Postfix started with the refused main.cf"
+    assert not [s for s in host.socket.get_listening_sockets() if s.endswith(":25")]
+
+    rc, out = kit.playbook("site.yml", name, "--tags", "postfix")
+    assert rc == 0, out[-4000:]
+    assert host.service("postfix").is_running
+    token = uuid.uuid4().hex
+    message = f"To: {inventory['app_admin_email']}\nSubject: reinstall check {token}\n\nbody {token}\n"
+    host.check_output("printf %s %s | /usr/sbin/sendmail -t", "%s", message)
     assert wait_for_mail(host, token), f"mail {token} not in {MAILBOX}"
