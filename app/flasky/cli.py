@@ -24,7 +24,8 @@ def register_commands(app):
     @app.cli.command('deploy')
     @click.option('--if-at-head', is_flag=True,
                   help='Only when the database is at this release\'s head '
-                       'already; otherwise change nothing and report '
+                       'already, or has no schema yet (nothing to dump); '
+                       'otherwise change nothing and report '
                        '"migration_due": true (so a dump can come first).')
     def deploy(if_at_head):
         """Migrate to head, insert roles, add self-follows (idempotent).
@@ -33,7 +34,8 @@ def register_commands(app):
         "migration_due": bool, "migrated_from": rev|null, "head": rev,
         "roles_changed": n, "self_follows_added": n}. Exit status 1 on
         failure. With --if-at-head and the database behind: nothing done,
-        "migration_due": true, exit status 0.
+        "migration_due": true, exit status 0. A database without a schema
+        (no revision: a new one) holds nothing to dump; it is migrated.
         """
         head = current_app.extensions['flasky_migration_head']
         result = {'changed': False, 'migrated': False, 'migration_due': False,
@@ -48,7 +50,7 @@ def register_commands(app):
                     f'the database is at revision {before!r}, which this '
                     'release does not know (written by a newer release?); '
                     'not touching it')
-            if before != head and if_at_head:
+            if before != head and before is not None and if_at_head:
                 result['migration_due'] = True
                 _emit(result)
                 return

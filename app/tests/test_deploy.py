@@ -102,6 +102,21 @@ def test_deploy_if_at_head_touches_nothing_when_a_migration_is_due(make_app):
     assert data['self_follows_added'] == 2  # 'old' and the new user
 
 
+def test_deploy_if_at_head_migrates_a_database_without_a_schema(make_app):
+    """A new, empty database has nothing to dump: --if-at-head does the
+    whole deploy in its one run (the first deploy of a new host)."""
+    app = make_app('testing', migrate=False)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=['deploy', '--if-at-head'])
+    assert result.exit_code == 0, result.output
+    data = last_json(result.stdout)
+    assert data['migration_due'] is False and data['migrated'] is True, data
+    assert data['migrated_from'] is None and data['changed'] is True, data
+    assert db.session.scalar(select(Role).limit(1)) is not None
+    status = last_json(runner.invoke(args=['migration-status']).stdout)
+    assert status == {'current': HEAD, 'head': HEAD, 'at_head': True}
+
+
 def test_deploy_repairs_roles_and_self_follows(make_app):
     app = make_app('testing', migrate=False)
     deploy(app)

@@ -24,3 +24,20 @@ def test_a_removed_package_is_installed_again(host):
     assert kit.recap_changed(out, name) >= 1
     rc, out = kit.playbook("site.yml", name, "--tags", "hardening")
     assert rc == 0 and kit.recap_changed(out, name) == 0, out[-4000:]
+
+
+# The same for the services and timers: the preflight lists the running and
+# enabled units once (filter_plugins/units.py), and a role's start task runs
+# only for a unit that list lacks.
+def test_a_stopped_and_disabled_service_is_started_and_enabled_again(host):
+    name = host.backend.get_hostname()
+    with host.sudo():
+        host.check_output("systemctl disable --now fail2ban")
+    assert not host.service("fail2ban").is_running and not host.service("fail2ban").is_enabled
+    rc, out = kit.playbook("site.yml", name, "--tags", "hardening")
+    assert rc == 0, out[-4000:]
+    assert host.service("fail2ban").is_running and host.service("fail2ban").is_enabled, out[-4000:]
+    assert re.search(r"TASK \[hardening : Fail2ban runs now and at boot\][^\n]*\n(?:[^\n]*\n){0,3}changed:",
+                     out), "the start task did not report the change"
+    rc, out = kit.playbook("site.yml", name, "--tags", "hardening")
+    assert rc == 0 and kit.recap_changed(out, name) == 0, out[-4000:]
