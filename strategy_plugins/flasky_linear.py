@@ -16,20 +16,26 @@ otherwise, with a warning saying why. The plays are written for both, and
 or for good, `strategy = linear` in ansible.cfg; FLASKY_MITOGEN=0 does the
 same through this plugin (it then loads the stock strategy, quietly).
 
-Either way, the plugin also shares compiled Jinja templates between the
-run's task processes. Ansible runs every task in a process forked from the
-playbook's, so each task compiles again every template it meets (a role's
-`when`, a default like "{{ app_name }}"), though the playbook's process never
-compiled any of them: a no-op site.yml compiled 2 700 templates, 713 of them
-different, in 2.7 s of its 14. Here the first process to compile a template
-stores the compiled code in a directory of the run's own (under Ansible's
-local tmp, removed when the run ends); the others load it. The code Jinja
-makes depends only on the template's text, the environment's syntax settings,
-Ansible's backslash escaping and which filters exist, and none of these
-changes during a run. The playbook's process also loads, once and before it
-forks, what each task process would load again: the filter and test plugins,
-Jinja's lexer, and the collections' routing tables. FLASKY_TEMPLATE_CACHE=0
-turns the sharing off.
+Either way, the plugin also keeps compiled Jinja templates. Ansible runs
+every task in a process forked from the playbook's, so each task compiles
+again every template it meets (a role's `when`, a default like
+"{{ app_name }}"): a no-op site.yml compiled 2 700 templates, 713 of them
+different, in 2.7 s of its 14. Here compiled code is stored once, in
+.cache/jinja-code/, and loaded by every later task and run. What the code
+depends on is in its key (the template's text; the syntax settings, header
+overrides and backslash escaping it was compiled with; expression or
+template; the Python, Jinja and ansible-core releases and Ansible's template
+settings) or checked when it is loaded (each filter and test it calls still
+exists and takes the same arguments from Jinja: the plugins can change
+between runs). A template that does not compile is never stored, so it fails
+with Jinja's own message every time. FLASKY_TEMPLATE_CACHE=0 turns it off;
+deleting the directory is always safe.
+
+The playbook's process also loads, once and before it forks, what each task
+process would load again: the filter and test plugins, Jinja's lexer, the
+collections' routing tables, and (under Mitogen) the list of installed
+collections, which Mitogen otherwise reads for every task that runs a
+collection's module.
 """
 
 import hashlib
@@ -60,52 +66,73 @@ def _off(name):
 
 
 class TemplateCodeCache:
-    """Compiled Jinja code, shared through files by the processes of one run.
+    """Compiled Jinja code, kept in files that every process of every run shares.
 
     install() wraps AnsibleEnvironment.compile (templates given as text) and
-    compile_expression (conditionals and other bare expressions). A key is
-    the hash of everything the generated code depends on besides the
-    filters; a value is the code object, marshalled. A failed compile is not
-    stored: the next process fails the same way, with Jinja's own message.
+    compile_expression (conditionals and other bare expressions). A file
+    holds the code object and the filters and tests it calls, with how each
+    takes its arguments; it is used only while these still hold.
     """
 
-    def __init__(self, directory):
+    def __init__(self, directory, salt=""):
         self.directory = directory
+        self.salt = salt
         self.memory = {}
         self._expr_key = threading.local()
-        self.hits = self.stores = 0
+        self.hits = self.stores = self.stale = 0
 
     def key(self, env, kind, text, *extra):
         from ansible._internal._templating import _jinja_bits as bits
 
         ctx = bits._TemplateCompileContext.current(optional=True)
         settings = tuple(getattr(env, name) for name in bits._TEMPLATE_OVERRIDE_FIELD_NAMES)
-        material = repr((kind, type(env).__qualname__, settings, env.optimized, env.is_async,
+        material = repr((self.salt, kind, type(env).__qualname__, settings, env.optimized, env.is_async,
                          bool(ctx and ctx.escape_backslashes), extra, str(text)))
         return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def load(self, key):
+    @classmethod
+    def calls(cls, env, tree):
+        """The filters and tests a parsed template calls, with how Jinja passes them arguments."""
+        from jinja2 import nodes
+
+        return tuple(sorted({(isinstance(node, nodes.Filter), node.name,
+                              cls._passes(env, isinstance(node, nodes.Filter), node.name))
+                             for node in tree.find_all((nodes.Filter, nodes.Test))}))
+
+    def load(self, key, env):
         code = self.memory.get(key)
         if code is None:
             try:
                 with open(os.path.join(self.directory, key), "rb") as f:
-                    code = marshal.loads(f.read())
+                    calls, code = marshal.loads(f.read())
+                if any(self._passes(env, is_filter, name) != passes for is_filter, name, passes in calls):
+                    self.stale += 1
+                    return None
             except (OSError, EOFError, ValueError, TypeError):
                 return None
             self.memory[key] = code
         self.hits += 1
         return code
 
-    def store(self, key, code):
+    @staticmethod
+    def _passes(env, is_filter, name):
+        try:
+            func = (env.filters if is_filter else env.tests).get(name)
+        except Exception:
+            return "error"
+        return "missing" if func is None else str(getattr(func, "jinja_pass_arg", None))
+
+    def store(self, key, env, tree, code):
         self.memory[key] = code
         path = os.path.join(self.directory, key)
         tmp = f"{path}.{os.getpid()}.tmp"
         try:
+            data = marshal.dumps((self.calls(env, tree), code))
             with open(tmp, "wb") as f:
-                f.write(marshal.dumps(code))
+                f.write(data)
             os.replace(tmp, path)
             self.stores += 1
-        except OSError:
+        except (OSError, ValueError):
             pass
 
     def install(self):
@@ -126,17 +153,17 @@ class TemplateCodeCache:
                 if key is None:
                     return compile_(env, source)
                 cache._expr_key.value = None
-            code = cache.load(key)
+            code = cache.load(key, env)
             if code is None:
-                code = compile_(env, source)
-                cache.store(key, code)
+                code = compile_(env, source)  # as Ansible would, errors included
+                cache.store(key, env, env.parse(source) if isinstance(source, str) else source, code)
             return code
 
         def cached_compile_expression(env, source, undefined_to_none=True):
             if not isinstance(source, str):
                 return compile_expression(env, source, undefined_to_none)
             key = cache.key(env, "expression", source, bool(undefined_to_none))
-            code = cache.load(key)
+            code = cache.load(key, env)
             if code is None:
                 cache._expr_key.value = key
                 try:
@@ -155,6 +182,27 @@ class TemplateCodeCache:
         from ansible._internal._templating._jinja_bits import AnsibleEnvironment
 
         AnsibleEnvironment.compile, AnsibleEnvironment.compile_expression = self._originals
+
+
+def code_cache_directory(root):
+    """The directory for this Python, Jinja, ansible-core and template configuration
+    under root (other ones are removed: a new release of any of them compiles anew)."""
+    import shutil
+    import sys
+
+    import jinja2
+    from ansible.release import __version__ as core
+    from ansible._internal._templating._jinja_common import _TemplateConfig
+
+    salt = repr((sys.version, jinja2.__version__, core, _TemplateConfig.allow_embedded_templates,
+                 _TemplateConfig.allow_broken_conditionals, _TemplateConfig.jinja_extensions,
+                 str(_TemplateConfig.sandbox_mode)))
+    name = hashlib.sha256(salt.encode()).hexdigest()[:16]
+    os.makedirs(os.path.join(root, name), mode=0o700, exist_ok=True)
+    for other in os.listdir(root):
+        if other != name:
+            shutil.rmtree(os.path.join(root, other), ignore_errors=True)
+    return os.path.join(root, name), salt
 
 
 def _warm_up():
@@ -188,15 +236,12 @@ def _warm_up():
 TEMPLATE_CACHE = None
 if not _off("FLASKY_TEMPLATE_CACHE"):
     try:
-        from ansible import constants as C
-
-        _dir = os.path.join(C.DEFAULT_LOCAL_TMP, "jinja-code")
-        os.makedirs(_dir, mode=0o700, exist_ok=True)
-        TEMPLATE_CACHE = TemplateCodeCache(_dir).install()
-        os.environ["FLASKY_TEMPLATE_CACHE_DIR"] = _dir  # (where it is, for a look during the run)
+        _root = os.environ.get("FLASKY_TEMPLATE_CACHE_DIR") or os.path.join(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "jinja-code")
+        TEMPLATE_CACHE = TemplateCodeCache(*code_cache_directory(_root)).install()
         _warm_up()
     except Exception as exc:  # an ansible-core whose internals moved: run without it
-        Display().vvv(f"flasky_linear: no shared template cache ({type(exc).__name__}: {exc})")
+        Display().vvv(f"flasky_linear: no template cache ({type(exc).__name__}: {exc})")
 
 if _off("FLASKY_MITOGEN"):
     WHY_NOT = "FLASKY_MITOGEN is off"
@@ -212,6 +257,44 @@ else:
             "into .venv; set FLASKY_MITOGEN=0 to silence this.")
     else:
         ACCELERATED = True
+
+
+def _share_collection_dirs():
+    """Mitogen lists the installed collections for every task that runs a
+    collection's module (0.1 s each with the `ansible` bundle's 90). The
+    first task of a run lists them; the others read its list."""
+    import json
+
+    import ansible.collections.list
+    import ansible_mitogen.planner
+    from ansible import constants as C
+
+    path = os.path.join(C.DEFAULT_LOCAL_TMP, "flasky-collection-dirs.json")  # this run's own
+
+    def load_collections(invocation):
+        try:
+            with open(path) as f:
+                dirs = json.load(f)
+        except (OSError, ValueError):
+            dirs = [p.decode("utf-8") for p in ansible.collections.list.list_collection_dirs()]
+            tmp = f"{path}.{os.getpid()}.tmp"
+            try:
+                with open(tmp, "w") as f:
+                    json.dump(dirs, f)
+                os.replace(tmp, path)
+            except OSError:
+                pass
+        invocation._extra_sys_paths.update(dirs)
+
+    if hasattr(ansible_mitogen.planner, "_load_collections"):
+        ansible_mitogen.planner._load_collections = load_collections
+
+
+if ACCELERATED and not _off("FLASKY_TEMPLATE_CACHE"):
+    try:
+        _share_collection_dirs()
+    except Exception as exc:
+        Display().vvv(f"flasky_linear: collections listed per task ({type(exc).__name__}: {exc})")
 
 
 if ACCELERATED:
