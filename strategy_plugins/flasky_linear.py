@@ -28,14 +28,13 @@ template; the Python, Jinja and ansible-core releases and Ansible's template
 settings) or checked when it is loaded (each filter and test it calls still
 exists and takes the same arguments from Jinja: the plugins can change
 between runs). A template that does not compile is never stored, so it fails
-with Jinja's own message every time. FLASKY_TEMPLATE_CACHE=0 turns it off;
-deleting the directory is always safe.
+with Jinja's own message every time. Deleting the directory is always safe.
 
 The playbook's process also loads, once and before it forks, what each task
 process would load again: the filter and test plugins, Jinja's lexer, the
 collections' routing tables, and (under Mitogen) the list of installed
 collections, which Mitogen otherwise reads for every task that runs a
-collection's module.
+collection's module. FLASKY_TEMPLATE_CACHE=0 turns all of this off.
 """
 
 import hashlib
