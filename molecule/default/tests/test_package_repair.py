@@ -41,3 +41,25 @@ def test_a_stopped_and_disabled_service_is_started_and_enabled_again(host):
                      out), "the start task did not report the change"
     rc, out = kit.playbook("site.yml", name, "--tags", "hardening")
     assert rc == 0 and kit.recap_changed(out, name) == 0, out[-4000:]
+
+
+# The same for the locale: the preflight reads `locale -a` and
+# /etc/default/locale, and base's two locale tasks run only when they differ.
+def test_a_removed_locale_and_an_edited_default_are_put_back(host):
+    name = host.backend.get_hostname()
+    locale = host.ansible.get_variables().get("base_locale", "en_US.UTF-8")
+    listed = locale.split(".")[0] + ".utf8"
+    with host.sudo():
+        host.check_output("printf 'LANG=C.UTF-8\\n' > /etc/default/locale && chmod 600 /etc/default/locale")
+        host.check_output(f"sed -i 's/^{locale}/# {locale}/' /etc/locale.gen && locale-gen")
+        assert listed not in host.check_output("locale -a").split()
+    rc, out = kit.playbook("site.yml", name, "--tags", "base")
+    assert rc == 0, out[-4000:]
+    for task in ("Generate the locale", "Make the locale the system default"):
+        assert re.search(rf"TASK \[base : {task}\][^\n]*\n(?:[^\n]*\n){{0,3}}changed:", out), f"{task}: no change"
+    with host.sudo():
+        assert listed in host.check_output("locale -a").split()
+        assert host.file("/etc/default/locale").content_string == f"LANG={locale}\n"
+        assert host.file("/etc/default/locale").mode == 0o644
+    rc, out = kit.playbook("site.yml", name, "--tags", "base")
+    assert rc == 0 and kit.recap_changed(out, name) == 0, out[-4000:]
